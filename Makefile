@@ -1,0 +1,29 @@
+# Two commands for a newcomer: `make run` (install, then serve http://localhost:5000)
+# and `make test` (install everything the tests need, then run the whole suite).
+PYTHON ?= python3
+PIP ?= $(PYTHON) -m pip
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+
+.PHONY: install install-dev chromium run test bench
+
+install:
+	$(PIP) install -r requirements.txt
+
+install-dev:
+	$(PIP) install -r requirements-dev.txt
+
+# Debian's Chromium for the browser tests (Playwright's own browser download does not work offline).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+
+run: install
+	$(PYTHON) run_visualization.py
+
+test: install-dev chromium
+	$(PYTHON) -m pytest
+
+bench: install-dev
+	$(PYTHON) bench/latency.py
+	$(PYTHON) bench/load.py

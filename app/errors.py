@@ -1,0 +1,49 @@
+"""One JSON error shape, {"error": "..."}, for every failure the API can meet."""
+from __future__ import annotations
+
+from flask import Flask, jsonify
+from pydantic import ValidationError
+from werkzeug.exceptions import HTTPException
+
+
+class ApiError(Exception):
+    """A request the API refuses, with the HTTP status that says why."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.message, self.status = message, status
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors(include_url=False):
+        where = ".".join(str(p) for p in item["loc"]) or "body"
+        parts.append(f"{where}: {item['msg']}")
+    return "; ".join(parts[:5])
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def api_error(error: ApiError):
+        return jsonify(error=error.message), error.status
+
+    @app.errorhandler(ValidationError)
+    def validation_error(error: ValidationError):
+        return jsonify(error=describe_validation_error(error)), 422
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        message = error.description or error.name
+        if error.code == 413:
+            limit = app.config.get("MAX_CONTENT_LENGTH")
+            message = f"Request body too large: the limit is {limit // (1024 * 1024)} MB." if limit else message
+        response = jsonify(error=message)
+        response.status_code = error.code or 500
+        if error.code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
+            response.headers["Allow"] = ", ".join(error.valid_methods)
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception):
+        app.logger.exception("unhandled error")
+        return jsonify(error="Internal error: the server could not process this request."), 500

@@ -1,0 +1,158 @@
+"""Train the CapsNet: `python -m model.train --data PATH --epochs N [--resume]`.
+
+Every epoch: a resumable backup (weights and optimizer state) in --backup-dir, and, when
+validation accuracy improves, the weights exported to --output with their metadata.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from model.capsnet import CapsNet, build_capsnet
+from model.checkpoint import DEFAULT_CHECKPOINT, export_weights, read_metadata, serving_copy
+from model.data import evaluation_dataset, load_mnist, split_validation, training_dataset
+from model.evaluate import accuracy_report
+
+STATE_FILE = "training_state.json"
+
+
+def learning_rate_schedule(initial: float, decay: float, steps_per_epoch: int):
+    """lr = initial * decay^epoch; it follows optimizer.iterations, so resuming restores it."""
+    return keras.optimizers.schedules.ExponentialDecay(
+        initial, decay_steps=steps_per_epoch, decay_rate=decay, staircase=True)
+
+
+class ExportBest(keras.callbacks.Callback):
+    """After each epoch: record progress; on a new best validation accuracy, export the weights."""
+
+    def __init__(self, args: argparse.Namespace, test_set, steps_per_epoch: int, state: dict):
+        super().__init__()
+        self.args, self.test_set, self.steps_per_epoch, self.state = args, test_set, steps_per_epoch, state
+        self.run_started = time.time()
+        self.seconds_before = state.get("training_seconds", 0.0)
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        logs = logs or {}
+        self.state["training_seconds"] = self.seconds_before + time.time() - self.run_started
+        self.state["epochs"] = epoch + 1
+        self.state.setdefault("history", []).append(
+            {"epoch": epoch + 1, **{k: round(float(v), 5) for k, v in logs.items()}})
+        validation = float(logs.get("val_accuracy", 0.0))
+        if validation > self.state.get("best_validation_accuracy", -1.0):
+            self.state["best_validation_accuracy"] = validation
+            self.export(epoch + 1, validation)
+        Path(self.args.backup_dir, STATE_FILE).write_text(json.dumps(self.state, indent=1))
+
+    def export(self, epochs: int, validation_accuracy: float) -> None:
+        served = serving_copy(self.model)  # measure the float32 model users will get
+        report = accuracy_report(served, *self.test_set)
+        optimizer = self.model.optimizer
+        metadata = export_weights(served, self.args.output, {
+            "test_accuracy": report["accuracy"],
+            "test_images": report["images"],
+            "per_class_accuracy": report["per_class_accuracy"],
+            "validation_accuracy": validation_accuracy,
+            "validation_images": self.args.validation_size,
+            "epochs": epochs,
+            "training_seconds": round(self.state["training_seconds"], 1),
+            "parameters": int(self.model.count_params()),
+            "routing_iterations": self.model.routing_iterations,
+            "batch_size": self.args.batch_size,
+            "learning_rate": {
+                "initial": self.args.learning_rate, "decay_per_epoch": self.args.lr_decay,
+                "steps_per_epoch": self.steps_per_epoch,
+                "current": float(optimizer.learning_rate.numpy()),
+            },
+            "seed": self.args.seed,
+            "conv_dtype": self.args.conv_dtype or "float32",
+            "versions": {"tensorflow": tf.__version__, "keras": keras.__version__,
+                         "numpy": np.__version__, "python": platform.python_version()},
+        })
+        print(f"\nexported epoch {epochs}: validation {validation_accuracy:.4f}, "
+              f"test {metadata['test_accuracy']:.4f} -> {self.args.output}", flush=True)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", help="MNIST .npz in Keras' format (default: $CAPSNET_MNIST or Keras' download)")
+    parser.add_argument("--epochs", type=int, default=50, help="total epochs, counting resumed ones")
+    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument("--lr-decay", type=float, default=0.9, help="learning rate factor per epoch")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--validation-size", type=int, default=5000)
+    parser.add_argument("--routing-iterations", type=int, default=3)
+    parser.add_argument("--conv-dtype", default=None, choices=["mixed_bfloat16", "mixed_float16"],
+                        help="mixed precision for the two convolutions (weights stay float32)")
+    parser.add_argument("--output", default=str(DEFAULT_CHECKPOINT), help="where the best weights go")
+    parser.add_argument("--backup-dir", default="runs/backup", help="per-epoch resumable state")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue from --backup-dir, else from the weights at --output")
+    return parser.parse_args(argv)
+
+
+def train(args: argparse.Namespace) -> dict:
+    keras.utils.set_random_seed(args.seed)
+    (x_train, y_train), test_set = load_mnist(args.data)
+    (x_fit, y_fit), (x_val, y_val) = split_validation(x_train, y_train, args.validation_size, args.seed)
+    steps_per_epoch = len(x_fit) // args.batch_size
+    backup = Path(args.backup_dir)
+    if backup.exists() and not args.resume:
+        shutil.rmtree(backup)  # a fresh run: never mix with a previous run's state
+    state_path = backup / STATE_FILE
+    state = json.loads(state_path.read_text()) if state_path.exists() else {}
+
+    strategy = tf.distribute.get_strategy()  # the caller's tf.distribute scope, if any
+    with strategy.scope():
+        model: CapsNet = build_capsnet(args.routing_iterations, args.conv_dtype)
+        optimizer = keras.optimizers.Adam(
+            learning_rate_schedule(args.learning_rate, args.lr_decay, steps_per_epoch))
+        model.compile(optimizer=optimizer, jit_compile=False)  # XLA is ~25x slower on CPU
+        initial_epoch = 0
+        if args.resume and not state_path.exists():
+            initial_epoch, state = resume_from_export(model, optimizer, args.output, steps_per_epoch)
+    print(f"CapsNet: {model.count_params():,} parameters; training on {len(x_fit)} images, "
+          f"validating on {len(x_val)}", flush=True)
+    model.fit(
+        training_dataset(x_fit, y_fit, args.batch_size, args.seed),
+        validation_data=evaluation_dataset(x_val, y_val, args.batch_size),
+        epochs=args.epochs, initial_epoch=initial_epoch, verbose=1,
+        callbacks=[keras.callbacks.BackupAndRestore(str(backup), delete_checkpoint=False),
+                   ExportBest(args, test_set, steps_per_epoch, state)],
+    )
+    return read_metadata(args.output)
+
+
+def resume_from_export(model: CapsNet, optimizer, output: str, steps_per_epoch: int):
+    """Continue from committed weights: epoch count and learning rate from the metadata.
+
+    The committed file has no optimizer state, so Adam's moments start afresh.
+    """
+    metadata = read_metadata(output)
+    if not metadata:
+        raise SystemExit(f"--resume: no backup and no exported checkpoint at {output}")
+    model.load_weights(output)
+    optimizer.build(model.trainable_variables)
+    epochs = int(metadata["epochs"])
+    optimizer.iterations.assign(epochs * steps_per_epoch)
+    print(f"resuming from {output} after {epochs} epochs", flush=True)
+    return epochs, {"training_seconds": metadata.get("training_seconds", 0.0),
+                    "best_validation_accuracy": metadata.get("validation_accuracy", -1.0)}
+
+
+def main(argv: list[str] | None = None) -> None:
+    metadata = train(parse_args(argv))
+    if metadata:
+        print(f"best: epoch {metadata['epochs']}, test accuracy {metadata['test_accuracy']:.4f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,273 @@
+"""The JSON API with Flask's test client: every endpoint, faithfulness, every bad input."""
+from __future__ import annotations
+
+import base64
+import io
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from app.encoding import dequantize
+from app.schemas import (AnalyzeResponse, DigitCapsResponse, KernelsResponse, ModelResponse,
+                         PrimaryCapsResponse, ReconstructResponse, ReconstructionResponse,
+                         ReluResponse, RoutingResponse, SweepResponse)
+from conftest import gallery_digit
+from test_preprocess import dark_on_light_upload, png_claiming_size
+
+PER_LAYER = {
+    "/api/relu": ReluResponse,
+    "/api/primary-caps": PrimaryCapsResponse,
+    "/api/routing": RoutingResponse,
+    "/api/digit-caps": DigitCapsResponse,
+    "/api/reconstruction": ReconstructionResponse,
+}
+
+
+def pixels(label: int, index: int = 0) -> list:
+    return (gallery_digit(label, index) / 255.0).tolist()
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def upload(client, path: str, data: bytes, **fields):
+    return client.post(path, data={"image": (io.BytesIO(data), "digit.png"), **fields},
+                       content_type="multipart/form-data")
+
+
+@pytest.fixture(scope="module")
+def analysis(app):
+    response = app.test_client().post("/api/analyze", json={"pixels": pixels(3)})
+    assert response.status_code == 200
+    return response.get_json()
+
+
+def test_analyze_returns_every_stage_in_the_documented_shapes(analysis):
+    AnalyzeResponse.model_validate(analysis)
+    assert np.array(analysis["input"]).shape == (28, 28)
+    assert dequantize(analysis["conv1"]).shape == (256, 20, 20)
+    assert np.array(analysis["primary_caps"]["lengths"]).shape == (32, 6, 6)
+    assert dequantize(analysis["primary_caps"]["vectors"]).shape == (32, 6, 6, 8)
+    assert len(analysis["routing"]["iterations"]) == 3
+    assert dequantize(analysis["routing"]["iterations"][0]["coupling"]).shape == (32, 6, 6, 10)
+    assert np.array(analysis["digit_caps"]["vectors"]).shape == (10, 16)
+    assert np.array(analysis["reconstruction"]).shape == (28, 28)
+    assert len(json.dumps(analysis)) < 300_000
+
+
+@pytest.mark.parametrize("label", range(10))
+def test_gallery_digits_are_classified_correctly(client, label):
+    response = client.post("/api/digit-caps", json={"pixels": pixels(label)})
+    assert response.get_json()["prediction"] == label
+
+
+def test_lengths_are_the_norms_of_the_vectors(analysis):
+    vectors = np.array(analysis["digit_caps"]["vectors"])
+    assert np.allclose(np.linalg.norm(vectors, axis=1), analysis["digit_caps"]["lengths"], atol=1e-4)
+    assert analysis["prediction"] == int(np.argmax(analysis["digit_caps"]["lengths"]))
+    primary = dequantize(analysis["primary_caps"]["vectors"])
+    scale = analysis["primary_caps"]["vectors"]
+    tolerance = 4 * (scale["max"] - scale["min"]) / 510  # uint8 rounding of 8 entries
+    assert np.allclose(np.linalg.norm(primary, axis=-1), analysis["primary_caps"]["lengths"], atol=tolerance)
+    assert np.all(np.array(analysis["primary_caps"]["lengths"]) < 1)
+
+
+def test_coupling_coefficients_sum_to_one_over_the_digit_capsules(analysis):
+    for number, iteration in enumerate(analysis["routing"]["iterations"]):
+        coupling = dequantize(iteration["coupling"])
+        assert np.allclose(coupling.sum(axis=-1), 1.0, atol=10 * 0.5 / 255)
+        if number == 0:  # logits start at 0: every primary capsule splits its vote evenly
+            assert np.allclose(coupling, 0.1, atol=1e-6)
+    final_lengths = analysis["routing"]["iterations"][-1]["lengths"]
+    assert np.allclose(final_lengths, analysis["digit_caps"]["lengths"], atol=1e-4)
+
+
+def test_routing_iterations_is_honoured(client):
+    for iterations in (1, 10):
+        body = client.post("/api/routing", json={"pixels": pixels(8), "routing_iterations": iterations}).get_json()
+        assert len(body["routing"]["iterations"]) == iterations
+    body = upload(client, "/api/routing", png_bytes(Image.fromarray(gallery_digit(8))), routing_iterations="5")
+    assert len(body.get_json()["routing"]["iterations"]) == 5
+
+
+def test_reconstruct_with_the_predicted_vector_reproduces_the_analysis(client, analysis):
+    digit = analysis["prediction"]
+    response = client.post("/api/reconstruct", json={"digit": digit, "vector": analysis["digit_caps"]["vectors"][digit]})
+    ReconstructResponse.model_validate(response.get_json())
+    assert np.abs(np.array(response.get_json()["reconstruction"]) - np.array(analysis["reconstruction"])).max() < 1e-3
+
+
+def test_each_reconstruction_resembles_its_own_input_most(client):
+    labels = (0, 1, 4, 7)
+    inputs = [np.ravel(pixels(label)) for label in labels]
+    for label, own in zip(labels, inputs):
+        body = client.post("/api/reconstruction", json={"pixels": pixels(label)}).get_json()
+        correlations = [np.corrcoef(np.ravel(body["reconstruction"]), other)[0, 1] for other in inputs]
+        assert np.argmax(correlations) == labels.index(label)
+
+
+def test_sweep_is_figure_4(client, analysis):
+    digit = analysis["prediction"]
+    vector = analysis["digit_caps"]["vectors"][digit]
+    body = client.post("/api/sweep", json={"digit": digit, "vector": vector}).get_json()
+    SweepResponse.model_validate(body)
+    assert body["perturbations"] == pytest.approx([-0.25 + 0.05 * k for k in range(11)])
+    images = dequantize(body["images"])
+    assert images.shape == (16, 11, 28, 28)
+    # The middle column is the unperturbed capsule: the analysis' own reconstruction.
+    assert np.abs(images[:, 5] - np.array(analysis["reconstruction"])).max() < 0.01
+    # Dimension 0 moved by +0.25 is what /api/reconstruct decodes for the same vector.
+    moved = list(vector)
+    moved[0] += 0.25
+    single = client.post("/api/reconstruct", json={"digit": digit, "vector": moved}).get_json()
+    assert np.abs(images[0, 10] - np.array(single["reconstruction"])).max() < 0.01
+
+
+@pytest.mark.parametrize("path,model", PER_LAYER.items())
+def test_per_layer_endpoints_return_their_part_of_the_analysis(client, analysis, path, model):
+    body = client.post(path, json={"pixels": pixels(3)}).get_json()
+    model.model_validate(body)
+    for key, value in body.items():
+        assert value == analysis[key]
+
+
+def test_a_repeated_input_is_served_from_the_cache(app, client):
+    service = app.extensions["capsnet"]
+    client.post("/api/analyze", json={"pixels": pixels(6, 1)})
+    cached = len(service._cache)
+    client.post("/api/primary-caps", json={"pixels": pixels(6, 1)})
+    assert len(service._cache) == cached
+
+
+def test_uploads_in_any_polarity_size_and_position_give_the_original_prediction(client):
+    for label in (2, 5, 9):
+        expected = client.post("/api/digit-caps", json={"pixels": pixels(label, 1)}).get_json()["prediction"]
+        photo = dark_on_light_upload(gallery_digit(label, 1), 350)
+        assert upload(client, "/api/digit-caps", png_bytes(photo)).get_json()["prediction"] == expected
+        data_url = "data:image/png;base64," + base64.b64encode(png_bytes(photo.convert("RGB"))).decode()
+        assert client.post("/api/digit-caps", json={"image": data_url}).get_json()["prediction"] == expected
+
+
+def test_canvas_drawing_is_recognised(client):
+    """What the page's drawing pad sends: white strokes on transparent RGBA, 280x280."""
+    from PIL import ImageDraw
+    canvas = Image.new("RGBA", (280, 280), (0, 0, 0, 0))
+    ImageDraw.Draw(canvas).line([(150, 40), (140, 240)], fill=(255, 255, 255, 255), width=18)
+    data_url = "data:image/png;base64," + base64.b64encode(png_bytes(canvas)).decode()
+    assert client.post("/api/digit-caps", json={"image": data_url}).get_json()["prediction"] == 1
+
+
+def test_model_and_kernels(client):
+    model = client.get("/api/model")
+    ModelResponse.model_validate(model.get_json())
+    assert model.get_json()["parameters"] == 8_215_568
+    assert model.get_json()["checkpoint"]["test_accuracy"] > 0.98
+    kernels = client.get("/api/conv1/kernels")
+    KernelsResponse.model_validate(kernels.get_json())
+    decoded = dequantize(kernels.get_json()["kernels"])
+    assert decoded.shape == (256, 9, 9) and decoded.min() < 0 < decoded.max()
+    assert kernels.headers["ETag"] and "max-age" in kernels.headers["Cache-Control"]
+    again = client.get("/api/conv1/kernels", headers={"If-None-Match": kernels.headers["ETag"]})
+    assert again.status_code == 304
+
+
+def test_security_headers_on_every_response(client):
+    for response in (client.get("/"), client.get("/api/model"), client.get("/nowhere")):
+        assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_openapi_documents_every_route(app, client):
+    document = client.get("/api/openapi.json").get_json()
+    assert document["openapi"].startswith("3.")
+    routes = {(rule.rule, method.lower()) for rule in app.url_map.iter_rules()
+              if rule.endpoint != "static" for method in rule.methods - {"HEAD", "OPTIONS"}}
+    documented = {(path, method) for path, item in document["paths"].items() for method in item}
+    assert routes == documented
+    assert client.get("/api/docs").status_code == 200
+
+
+def test_health_and_readiness(client):
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").get_json()["status"] == "ready"
+
+
+def test_readiness_waits_for_the_warm_up():
+    from app import create_app
+    cold = create_app({"TESTING": True, "WARM_UP": False})
+    assert cold.test_client().get("/readyz").status_code == 503
+    cold.extensions["capsnet"].warm_up()
+    assert cold.test_client().get("/readyz").status_code == 200
+
+
+def test_missing_or_corrupt_checkpoint_stops_start_up_with_a_clear_message(tmp_path):
+    from app import create_app
+    from model.checkpoint import CheckpointError
+    with pytest.raises(CheckpointError, match=r"No checkpoint at .*missing.weights.h5.*python -m model.train"):
+        create_app({"CHECKPOINT": str(tmp_path / "missing.weights.h5")})
+    corrupt = tmp_path / "corrupt.weights.h5"
+    corrupt.write_bytes(b"not an hdf5 file")
+    with pytest.raises(CheckpointError, match="corrupt.weights.h5"):
+        create_app({"CHECKPOINT": str(corrupt)})
+
+
+NAN_PIXELS = '{"pixels": [' + ",".join(["[" + ",".join(["NaN"] * 28) + "]"] * 28) + "]}"
+BAD_JSON_REQUESTS = [
+    ("/api/analyze", "{not json", 400),
+    ("/api/analyze", "[1, 2]", 422),
+    ("/api/analyze", "{}", 422),
+    ("/api/analyze", NAN_PIXELS, 422),
+    ("/api/analyze", '{"pixels": [[0.5]]}', 422),
+    ("/api/analyze", json.dumps({"pixels": [[2.0] * 28] * 28}), 422),
+    ("/api/analyze", json.dumps({"pixels": [[0.0] * 28] * 28, "image": "data:image/png;base64,AA=="}), 422),
+    ("/api/analyze", json.dumps({"pixels": [[0.0] * 28] * 28, "routing_iterations": 11}), 422),
+    ("/api/analyze", json.dumps({"pixels": [[0.0] * 28] * 28, "extra": 1}), 422),
+    ("/api/analyze", json.dumps({"image": "http://example.com/x.png"}), 422),
+    ("/api/analyze", json.dumps({"image": "data:image/png;base64,!!!"}), 422),
+    ("/api/analyze", json.dumps({"image": "data:image/png;base64," + base64.b64encode(b"text").decode()}), 415),
+    ("/api/reconstruct", json.dumps({"digit": 10, "vector": [0.0] * 16}), 422),
+    ("/api/reconstruct", json.dumps({"digit": -1, "vector": [0.0] * 16}), 422),
+    ("/api/reconstruct", json.dumps({"digit": "3", "vector": [0.0] * 16}), 422),
+    ("/api/reconstruct", json.dumps({"digit": 3, "vector": [0.0] * 15}), 422),
+    ("/api/reconstruct", '{"digit": 3, "vector": [' + ",".join(["Infinity"] * 16) + "]}", 422),
+    ("/api/reconstruct", json.dumps({"digit": 3, "vector": ["a"] * 16}), 422),
+    ("/api/sweep", json.dumps({"digit": 3}), 422),
+    ("/api/sweep", "null", 422),
+]
+
+
+@pytest.mark.parametrize("path,body,status", BAD_JSON_REQUESTS)
+def test_bad_json_gets_a_clear_4xx(client, path, body, status):
+    response = client.post(path, data=body, content_type="application/json")
+    assert response.status_code == status
+    assert response.get_json()["error"]
+
+
+@pytest.mark.parametrize("data,status", [
+    (b"", 400),
+    (b"plain text, not an image", 415),
+    (png_claiming_size(60_000, 60_000), 413),
+    (png_bytes(Image.fromarray(gallery_digit(3)).resize((300, 300)))[:400], 400),
+])
+def test_bad_uploads_get_a_clear_4xx(client, data, status):
+    response = upload(client, "/api/analyze", data)
+    assert response.status_code == status and response.get_json()["error"]
+
+
+def test_other_bad_requests(client, app):
+    no_file = client.post("/api/analyze", data={"other": "x"}, content_type="multipart/form-data")
+    assert no_file.status_code == 400 and "image" in no_file.get_json()["error"]
+    wrong_type = client.post("/api/analyze", data="hello", content_type="text/plain")
+    assert wrong_type.status_code == 415
+    too_big = upload(client, "/api/analyze", b"\0" * (app.config["MAX_CONTENT_LENGTH"] + 1))
+    assert too_big.status_code == 413 and "MB" in too_big.get_json()["error"]
+    bad_iterations = upload(client, "/api/analyze", png_bytes(Image.fromarray(gallery_digit(1))), routing_iterations="x")
+    assert bad_iterations.status_code == 422
+    assert client.get("/api/analyze").status_code == 405
+    assert client.get("/api/nowhere").get_json()["error"]
+    assert client.get("/static/../app/__init__.py").status_code == 404

@@ -1,0 +1,149 @@
+"""MNIST-style preprocessing of uploads and drawings (app/preprocess.py)."""
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from app.errors import ApiError
+from app.preprocess import image_bytes_to_mnist, stroke_width, to_mnist
+from conftest import gallery_digit
+
+
+def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
+    rows, cols = np.indices(image.shape)
+    return float((rows * image).sum() / image.sum()), float((cols * image).sum() / image.sum())
+
+
+def encode(image: Image.Image, fmt: str = "PNG", **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def difference(result: np.ndarray, digit: np.ndarray) -> float:
+    """Mean absolute difference, up to a one-pixel shift (MNIST's own centring rounded differently)."""
+    return min(float(np.abs(np.roll(result, (dy, dx), (0, 1)) - digit).mean())
+               for dy in (-1, 0, 1) for dx in (-1, 0, 1))
+
+
+def dark_on_light_upload(digit: np.ndarray, size: int, canvas=(900, 700), at=(500, 320)) -> Image.Image:
+    """The digit inverted to black on white, scaled up and pasted off-centre on a big page."""
+    big = Image.fromarray(255 - digit).resize((size, size), Image.Resampling.BICUBIC)
+    page = Image.new("L", canvas, 255)
+    page.paste(big, at)
+    return page
+
+
+@pytest.mark.parametrize("label", range(10))
+def test_mnist_digit_passes_through_almost_unchanged(label):
+    digit = gallery_digit(label)
+    result = to_mnist(Image.fromarray(digit))
+    assert result.shape == (28, 28) and result.dtype == np.float32
+    assert difference(result, digit / 255.0) < 0.04
+
+
+def test_centre_of_mass_lands_where_mnist_puts_it():
+    # MNIST's own digits: centre of mass at (14, 14) in row/column index coordinates.
+    mnist_centres = np.array([centre_of_mass(gallery_digit(d) / 255.0) for d in range(10)])
+    assert np.abs(mnist_centres - 14.0).max() < 1.0
+    result = to_mnist(dark_on_light_upload(gallery_digit(4), 300))
+    assert np.allclose(centre_of_mass(result), (14.0, 14.0), atol=0.75)
+
+
+def test_fits_the_ink_in_a_20_pixel_box_keeping_aspect_ratio():
+    page = Image.new("L", (1000, 1000), 255)
+    ImageDraw.Draw(page).rectangle([100, 300, 700, 600], outline=0, width=40)  # 601 x 301 box
+    result = to_mnist(page)
+    rows = np.flatnonzero((result > 0.2).any(axis=1))
+    cols = np.flatnonzero((result > 0.2).any(axis=0))
+    assert cols[-1] - cols[0] + 1 == 20
+    assert 9 <= rows[-1] - rows[0] + 1 <= 11  # 20 * 301 / 601 = 10
+
+
+def test_dark_on_light_and_light_on_dark_give_the_same_input():
+    digit = gallery_digit(7)
+    light_on_dark = Image.fromarray(digit).resize((280, 280), Image.Resampling.BICUBIC)
+    dark_on_light = Image.fromarray(255 - np.asarray(light_on_dark))
+    assert np.abs(to_mnist(light_on_dark) - to_mnist(dark_on_light)).max() < 0.02
+
+
+def test_shifted_scaled_inverted_digit_is_recovered():
+    digit = gallery_digit(2) / 255.0
+    result = to_mnist(dark_on_light_upload(gallery_digit(2), 420))
+    assert difference(result, digit) < 0.06
+
+
+@pytest.mark.parametrize("ink", [(0, 0, 0, 255), (255, 255, 255, 255), (200, 30, 30, 255)])
+def test_canvas_export_with_transparent_background(ink):
+    canvas = Image.new("RGBA", (400, 400), (0, 0, 0, 0))
+    ImageDraw.Draw(canvas).line([(200, 60), (200, 340)], fill=ink, width=24)
+    result = to_mnist(canvas)
+    assert result.max() == pytest.approx(1.0)
+    assert result[:, 14].sum() > 10 and result[:, :8].sum() == 0  # a vertical bar in the middle
+
+
+def test_sixteen_bit_png_matches_eight_bit():
+    digit = gallery_digit(5)
+    deep = Image.fromarray(digit.astype(np.uint16) * 257)  # mode I;16
+    assert deep.mode.startswith("I")
+    eight = image_bytes_to_mnist(encode(Image.fromarray(digit)))
+    sixteen = image_bytes_to_mnist(encode(deep))
+    assert np.abs(eight - sixteen).max() < 0.02
+
+
+@pytest.mark.parametrize("fmt,mode", [("JPEG", "RGB"), ("GIF", "P"), ("BMP", "RGB"), ("WEBP", "RGB"), ("PNG", "LA")])
+def test_every_accepted_format_and_mode(fmt, mode):
+    digit = Image.fromarray(gallery_digit(0)).resize((112, 112)).convert(mode)
+    options = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
+    result = image_bytes_to_mnist(encode(digit, fmt, **options))
+    assert difference(result, gallery_digit(0) / 255.0) < 0.08
+
+
+def test_hairline_is_thickened_and_marker_thinned_to_mnist_strokes():
+    mnist_width = np.median([stroke_width(gallery_digit(1, i) / 255.0) for i in range(4)])
+    for width in (2, 160):  # a 1000-pixel canvas: hairline pen, fat marker
+        page = Image.new("L", (1000, 1000), 0)
+        ImageDraw.Draw(page).line([(500, 100), (500, 900)], fill=255, width=width)
+        assert stroke_width(to_mnist(page)) == pytest.approx(mnist_width, abs=1.0)
+
+
+def test_blank_image_gives_an_empty_input():
+    assert not to_mnist(Image.new("L", (300, 200), 255)).any()
+
+
+def test_photo_noise_and_uneven_light_are_removed():
+    rng = np.random.default_rng(0)
+    light = np.linspace(150, 230, 600)[None, :] + rng.normal(0, 6, (600, 600))  # grey, shaded paper
+    page = Image.fromarray(np.clip(light, 0, 255).astype(np.uint8))
+    ImageDraw.Draw(page).ellipse([200, 150, 400, 450], outline=20, width=30)  # a "0"
+    result = to_mnist(page)
+    rows = np.flatnonzero((result > 0.05).any(axis=1))
+    cols = np.flatnonzero((result > 0.05).any(axis=0))
+    # No speck of shade counted as ink: the ring alone fills the 20-pixel box (201 x 301 -> 14 x 20).
+    assert rows[-1] - rows[0] + 1 == 20 and 13 <= cols[-1] - cols[0] + 1 <= 15
+    assert result[14, 14] < 0.1 and result.max() == pytest.approx(1.0)  # the hole stays empty
+
+
+def png_claiming_size(width: int, height: int) -> bytes:
+    """A PNG whose header claims a huge image: a decompression bomb's first bytes."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("data,status", [
+    (b"", 400),
+    (b"%PDF-1.4 not an image", 415),
+    (png_claiming_size(100_000, 100_000), 413),
+    (encode(Image.fromarray(gallery_digit(3)).resize((200, 200)))[:300], 400),
+])
+def test_bad_files_are_refused_with_the_right_status(data, status):
+    with pytest.raises(ApiError) as refused:
+        image_bytes_to_mnist(data)
+    assert refused.value.status == status and refused.value.message
