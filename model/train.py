@@ -96,7 +96,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--backup-dir", default="runs/backup", help="per-epoch resumable state")
     parser.add_argument("--resume", action="store_true",
                         help="continue from --backup-dir, else from the weights at --output")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.validation_size < 1:
+        parser.error("--validation-size must be at least 1: the best epoch is chosen on it")
+    return args
 
 
 def train(args: argparse.Namespace) -> dict:
