@@ -1,0 +1,130 @@
+// Talking to the Flask API: JSON in, JSON out, errors as {"error": "message"}.
+
+/** An error the server reported (4xx with {"error": ...}) or a network failure. */
+export class ApiError extends Error {
+  constructor(message, status = 0) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+  }
+}
+
+export function isAbort(err) {
+  return err && (err.name === 'AbortError' || (err.cause && err.cause.name === 'AbortError'));
+}
+
+async function request(url, options = {}) {
+  let response;
+  try {
+    response = await fetch(url, options);
+  } catch (err) {
+    if (isAbort(err)) throw err;
+    throw new ApiError(`Cannot reach the server (${err.message}).`);
+  }
+  let payload = null;
+  const type = response.headers.get('Content-Type') || '';
+  if (type.includes('json')) {
+    try {
+      payload = await response.json();
+    } catch (err) {
+      if (isAbort(err)) throw err;
+      payload = null;
+    }
+  }
+  if (!response.ok) {
+    const message = payload && typeof payload.error === 'string'
+      ? payload.error
+      : `The server answered ${response.status} ${response.statusText}.`;
+    throw new ApiError(message, response.status);
+  }
+  if (payload === null) throw new ApiError(`Unexpected answer from ${url}.`, response.status);
+  return payload;
+}
+
+export function getJSON(url, signal) {
+  return request(url, { signal, headers: { Accept: 'application/json' } });
+}
+
+export function postJSON(url, body, signal) {
+  return request(url, {
+    method: 'POST',
+    signal,
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: JSON.stringify(body),
+  });
+}
+
+/**
+ * Analyse one input with POST /api/analyze.
+ * source: {kind: 'pixels', pixels: 28x28} | {kind: 'dataurl', url} | {kind: 'file', file}
+ */
+export function analyze(source, iterations, signal) {
+  if (source.kind === 'file') {
+    const form = new FormData();
+    form.append('image', source.file, source.file.name || 'upload');
+    form.append('routing_iterations', String(iterations));
+    return request('/api/analyze', {
+      method: 'POST', signal, body: form, headers: { Accept: 'application/json' },
+    });
+  }
+  const body = { routing_iterations: iterations };
+  if (source.kind === 'pixels') body.pixels = source.pixels;
+  else body.image = source.url;
+  return postJSON('/api/analyze', body, signal);
+}
+
+export const reconstruct = (digit, vector, signal) =>
+  postJSON('/api/reconstruct', { digit, vector }, signal);
+
+export const sweep = (digit, vector, signal) =>
+  postJSON('/api/sweep', { digit, vector }, signal);
+
+/**
+ * Runs async tasks one at a time and keeps only the newest waiting task, so requests
+ * never pile up. `submit(task)` lets the running task finish first (smooth updates
+ * while drawing or dragging); `submit(task, {abortCurrent: true})` aborts it (its
+ * answer is stale). A task is `async (signal) => void` and renders its own result.
+ */
+export class LatestQueue {
+  constructor(onError) {
+    this.onError = onError;
+    this.pending = null;
+    this.controller = null;
+    this.running = false;
+  }
+
+  submit(task, { abortCurrent = false } = {}) {
+    this.pending = task;
+    if (this.running) {
+      if (abortCurrent && this.controller) this.controller.abort();
+      return;
+    }
+    this.pump();
+  }
+
+  cancel() {
+    this.pending = null;
+    if (this.controller) this.controller.abort();
+  }
+
+  get busy() {
+    return this.running;
+  }
+
+  async pump() {
+    this.running = true;
+    while (this.pending) {
+      const task = this.pending;
+      this.pending = null;
+      const controller = new AbortController();
+      this.controller = controller;
+      try {
+        await task(controller.signal);
+      } catch (err) {
+        if (!isAbort(err) && !controller.signal.aborted && this.onError) this.onError(err);
+      }
+    }
+    this.controller = null;
+    this.running = false;
+  }
+}

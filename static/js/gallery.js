@@ -1,0 +1,64 @@
+// The gallery of real MNIST test digits shipped in static/gallery.
+
+const GALLERY = '/static/gallery/';
+
+export async function loadGalleryIndex(signal) {
+  const response = await fetch(`${GALLERY}index.json`, { signal });
+  if (!response.ok) throw new Error(`Cannot load the gallery (${response.status}).`);
+  return response.json();
+}
+
+function loadImage(src) {
+  return new Promise((resolve, reject) => {
+    const img = new Image();
+    img.onload = () => resolve(img);
+    img.onerror = () => reject(new Error(`Cannot load ${src}.`));
+    img.src = src;
+  });
+}
+
+/** A gallery PNG as {img, pixels: 28 rows of 28 floats 0..1} (light ink on black). */
+export async function loadDigit(entry) {
+  const img = await loadImage(GALLERY + entry.file);
+  const canvas = document.createElement('canvas');
+  canvas.width = 28;
+  canvas.height = 28;
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  ctx.drawImage(img, 0, 0, 28, 28);
+  const { data } = ctx.getImageData(0, 0, 28, 28);
+  const pixels = [];
+  for (let y = 0; y < 28; y += 1) {
+    const row = [];
+    for (let x = 0; x < 28; x += 1) row.push(Math.round((data[(y * 28 + x) * 4] / 255) * 1000) / 1000);
+    pixels.push(row);
+  }
+  return { img, pixels };
+}
+
+/** Render the gallery as a grid of buttons; onPick(entry) is called on click. */
+export function renderGallery(container, entries, onPick) {
+  const buttons = entries.map((entry) => {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'gallery-item';
+    button.dataset.label = String(entry.label);
+    button.dataset.testIndex = String(entry.test_index);
+    button.dataset.testid = `gallery-${entry.label}-${entry.test_index}`;
+    button.title = `MNIST test image #${entry.test_index} (label ${entry.label})`;
+    button.setAttribute('aria-label', `Analyse MNIST test digit ${entry.label}, test image ${entry.test_index}`);
+    const img = document.createElement('img');
+    img.src = GALLERY + entry.file;
+    img.alt = '';
+    img.width = 28;
+    img.height = 28;
+    button.append(img);
+    button.addEventListener('click', () => onPick(entry, button));
+    return button;
+  });
+  container.replaceChildren(...buttons);
+  return buttons;
+}
+
+export function markActive(buttons, active) {
+  for (const b of buttons) b.setAttribute('aria-pressed', b === active ? 'true' : 'false');
+}

@@ -1,0 +1,165 @@
+// Routing by agreement: step or play through the routing iterations.
+import {
+  decodeQ, renderAtlas, renderLegend, hitTest, placeMarker, fmt, widen, legendLabels,
+} from './heatmap.js';
+import { renderBars, argmax } from './bars.js';
+
+const PLAY_MS = 900;
+
+export class RoutingView {
+  /**
+   * els: {heat, marker, legend, bars, step, prev, next, play, position, digit, caption}
+   * onSelectCapsule(type, row, col) is called when a capsule of the heat map is clicked.
+   */
+  constructor(els, { onSelectCapsule }) {
+    this.els = els;
+    this.onSelectCapsule = onSelectCapsule;
+    this.iterations = [];
+    this.current = 0;
+    this.digit = null; // null: follow the winning digit
+    this.winner = 0;
+    this.timer = null;
+    this.layout = null;
+    this.selected = null;
+
+    this.stretch = els.stretch.checked;
+    els.stretch.addEventListener('change', () => {
+      this.stretch = els.stretch.checked;
+      this.show(this.current);
+    });
+    els.prev.addEventListener('click', () => { this.stop(); this.show(this.current - 1); });
+    els.next.addEventListener('click', () => { this.stop(); this.show(this.current + 1); });
+    els.play.addEventListener('click', () => (this.timer ? this.stop() : this.play()));
+    els.position.addEventListener('input', () => {
+      this.stop();
+      this.show(Number(els.position.value) - 1);
+    });
+    els.digit.addEventListener('change', () => {
+      this.digit = els.digit.value === 'auto' ? null : Number(els.digit.value);
+      this.show(this.current);
+    });
+    els.heat.addEventListener('click', (e) => {
+      const hit = hitTest(els.heat, this.layout, e);
+      if (hit) this.onSelectCapsule(hit.index, hit.y, hit.x);
+    });
+    els.heat.addEventListener('mousemove', (e) => {
+      const hit = hitTest(els.heat, this.layout, e);
+      els.heat.title = hit ? this.describe(hit.index, hit.y, hit.x) : '';
+    });
+  }
+
+  /** routing: the API's {"iterations": [{coupling: Q [32,6,6,10], lengths: [10]}]} */
+  setData(routing, winner) {
+    this.stop();
+    this.iterations = routing.iterations.map((it) => ({
+      coupling: decodeQ(it.coupling),
+      lengths: it.lengths,
+    }));
+    this.winner = winner;
+    const n = this.iterations.length;
+    this.els.position.max = String(n);
+    this.els.position.disabled = n < 2;
+    this.els.play.disabled = n < 2;
+    this.show(n - 1);
+  }
+
+  /** Final-iteration coupling of capsule (type, row, col) to each digit. */
+  finalCoupling(type, row, col) {
+    const last = this.iterations[this.iterations.length - 1];
+    if (!last) return null;
+    const base = ((type * 6 + row) * 6 + col) * 10;
+    return Array.from(last.coupling.data.subarray(base, base + 10));
+  }
+
+  targetDigit() {
+    return this.digit === null ? this.winner : this.digit;
+  }
+
+  describe(type, row, col) {
+    const it = this.iterations[this.current];
+    if (!it) return '';
+    const d = this.targetDigit();
+    const c = it.coupling.data[((type * 6 + row) * 6 + col) * 10 + d];
+    return `Primary capsule type ${type}, row ${row}, column ${col}: coupling to digit ${d} = ${c.toFixed(3)} in iteration ${this.current + 1}`;
+  }
+
+  select(type, row, col) {
+    this.selected = { type, row, col };
+    placeMarker(this.els.marker, this.layout, type, row, col);
+    this.updateCaption();
+  }
+
+  updateCaption() {
+    const { caption } = this.els;
+    if (!this.selected || !this.iterations[this.current]) {
+      caption.textContent = '';
+      return;
+    }
+    caption.textContent = `${this.describe(this.selected.type, this.selected.row, this.selected.col)}.`;
+  }
+
+  show(index) {
+    const n = this.iterations.length;
+    if (!n) return;
+    this.current = Math.max(0, Math.min(n - 1, index));
+    const it = this.iterations[this.current];
+    const d = this.targetDigit();
+    const { min, max } = this.colourRange(d);
+    this.layout = renderAtlas(this.els.heat, it.coupling.data, {
+      count: 32, h: 6, w: 6, cols: 8, gap: 1, min, max, offset: d, step: 10,
+    });
+    renderLegend(this.els.legend, 'viridis', legendLabels(min, max));
+    this.els.heat.setAttribute('aria-label',
+      `Coupling of the 1152 primary capsules to digit ${d} in routing iteration ${this.current + 1} of ${n}`);
+    renderBars(this.els.bars, it.lengths, { winner: argmax(it.lengths), title: 'length' });
+    this.els.step.textContent = `Iteration ${this.current + 1} of ${n}`;
+    this.els.position.value = String(this.current + 1);
+    this.els.prev.disabled = this.current === 0;
+    this.els.next.disabled = this.current === n - 1;
+    this.els.digitName.textContent = String(d);
+    let mean = 0;
+    const { data } = it.coupling;
+    for (let i = d; i < data.length; i += 10) mean += data[i];
+    mean /= data.length / 10;
+    this.els.summary.textContent = `Average coupling to ${d}: ${fmt(mean, 3)} (uniform would be 0.100). `
+      + `Longest digit capsule after this iteration: ${argmax(it.lengths)}.`;
+    if (this.selected) placeMarker(this.els.marker, this.layout, this.selected.type, this.selected.row, this.selected.col);
+    this.updateCaption();
+  }
+
+  /** Colour range: 0..1, or stretched to the couplings to digit d over all iterations. */
+  colourRange(d) {
+    if (!this.stretch) return { min: 0, max: 1 };
+    let min = Infinity;
+    let max = -Infinity;
+    for (const it of this.iterations) {
+      const { data } = it.coupling;
+      for (let i = d; i < data.length; i += 10) {
+        if (data[i] < min) min = data[i];
+        if (data[i] > max) max = data[i];
+      }
+    }
+    return widen(min, max);
+  }
+
+  play() {
+    if (this.iterations.length < 2) return;
+    if (this.current >= this.iterations.length - 1) this.show(0);
+    this.els.play.textContent = 'Pause';
+    this.els.play.setAttribute('aria-pressed', 'true');
+    this.timer = setInterval(() => {
+      if (this.current >= this.iterations.length - 1) {
+        this.stop();
+        return;
+      }
+      this.show(this.current + 1);
+    }, PLAY_MS);
+  }
+
+  stop() {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.els.play.textContent = 'Play';
+    this.els.play.setAttribute('aria-pressed', 'false');
+  }
+}

@@ -1,0 +1,219 @@
+// Reconstruction: the decoder redraws the digit from one digit capsule's 16 numbers.
+// Sixteen sliders nudge those numbers; the picture follows while dragging.
+import * as api from './api.js';
+import { decodeQ, renderGray, renderAtlas, fmt } from './heatmap.js';
+
+const HALF_RANGE = 0.25;
+const DIMS = 16;
+
+export class ReconstructionView {
+  /**
+   * els: {canvas, sliders, digit, reset, sweepButton, sweep, sweepNote, vectorNote}
+   * onError(err) shows a message to the user.
+   */
+  constructor(els, { onError }) {
+    this.els = els;
+    this.onError = onError;
+    this.vectors = null; // 10 x 16 from digit_caps.vectors
+    this.prediction = null;
+    this.digit = 0;
+    this.base = new Array(DIMS).fill(0);
+    this.inputs = [];
+    this.outputs = [];
+    this.frame = 0;
+    this.baseReconstruction = null; // the decoder's image of the unmodified capsule
+    this.sweepShown = false;
+    this.reconQueue = new api.LatestQueue(onError);
+    this.sweepQueue = new api.LatestQueue(onError);
+    this.buildSliders();
+
+    els.digit.addEventListener('change', () => {
+      this.selectDigit(Number(els.digit.value));
+    });
+    els.reset.addEventListener('click', () => {
+      this.setSliders(this.base);
+      if (this.baseReconstruction) {
+        this.cancel();
+        renderGray(this.els.canvas, this.baseReconstruction);
+      } else {
+        this.requestReconstruction(true);
+      }
+      this.refreshSweep();
+    });
+    els.sweepButton.addEventListener('click', () => {
+      this.sweepShown = true;
+      this.refreshSweep();
+    });
+  }
+
+  buildSliders() {
+    const rows = [];
+    for (let d = 0; d < DIMS; d += 1) {
+      const row = document.createElement('div');
+      row.className = 'slider-row';
+      const label = document.createElement('label');
+      label.htmlFor = `slider-${d}`;
+      label.textContent = `Dim ${d}`;
+      const input = document.createElement('input');
+      input.type = 'range';
+      input.id = `slider-${d}`;
+      input.dataset.testid = `slider-${d}`;
+      input.step = '0.01';
+      input.min = '-0.25';
+      input.max = '0.25';
+      input.value = '0';
+      input.disabled = true;
+      const output = document.createElement('output');
+      output.htmlFor = input.id;
+      output.textContent = '';
+      input.addEventListener('input', () => {
+        this.updateOutput(d);
+        this.scheduleReconstruction();
+      });
+      input.addEventListener('change', () => this.refreshSweep());
+      row.append(label, input, output);
+      rows.push(row);
+      this.inputs.push(input);
+      this.outputs.push(output);
+    }
+    this.els.sliders.replaceChildren(...rows);
+  }
+
+  updateOutput(d) {
+    const value = Number(this.inputs[d].value);
+    const delta = value - this.base[d];
+    const sign = delta > 0.0049 ? '+' : (delta < -0.0049 ? '\u2212' : '\u00b1');
+    this.outputs[d].textContent = `${fmt(value, 2)} (${sign}${Math.abs(delta).toFixed(2)})`;
+    this.inputs[d].setAttribute('aria-valuetext', `${value.toFixed(2)}, change ${delta >= 0 ? 'plus' : 'minus'} ${Math.abs(delta).toFixed(2)}`);
+  }
+
+  setSliders(values) {
+    values.forEach((v, d) => {
+      const input = this.inputs[d];
+      input.disabled = false;
+      // Widen first so the browser never clamps the new value to the old range.
+      input.min = String(Math.min(Number(input.min), v - HALF_RANGE));
+      input.max = String(Math.max(Number(input.max), v + HALF_RANGE));
+      input.value = String(v);
+      input.min = String(v - HALF_RANGE);
+      input.max = String(v + HALF_RANGE);
+      input.value = String(v);
+      this.updateOutput(d);
+    });
+  }
+
+  vector() {
+    return this.inputs.map((input) => Number(input.value));
+  }
+
+  /** analysis: the /api/analyze answer. */
+  setData(analysis) {
+    this.vectors = analysis.digit_caps.vectors;
+    this.prediction = analysis.prediction;
+    this.els.digit.value = String(analysis.prediction);
+    this.selectDigit(analysis.prediction, analysis.reconstruction);
+  }
+
+  selectDigit(digit, reconstruction = null) {
+    if (!this.vectors) return;
+    this.digit = digit;
+    this.base = this.vectors[digit].map(Number);
+    this.setSliders(this.base);
+    let norm = 0;
+    for (const v of this.base) norm += v * v;
+    this.els.vectorNote.textContent = digit === this.prediction
+      ? `Decoding digit capsule ${digit}, the network's prediction (length ${Math.sqrt(norm).toFixed(3)}).`
+      : `Decoding digit capsule ${digit} instead of the prediction ${this.prediction} (length ${Math.sqrt(norm).toFixed(3)}): what would your input look like as a ${digit}?`;
+    this.els.canvas.setAttribute('aria-label', `Reconstruction decoded from digit capsule ${digit}`);
+    this.baseReconstruction = reconstruction;
+    if (reconstruction) {
+      this.cancel();
+      renderGray(this.els.canvas, reconstruction);
+    } else {
+      this.requestReconstruction(true);
+    }
+    this.refreshSweep();
+  }
+
+  scheduleReconstruction() {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.requestReconstruction();
+    });
+  }
+
+  /** abortCurrent: the running request is stale (another capsule, or the unmodified one). */
+  requestReconstruction(abortCurrent = false) {
+    const digit = this.digit;
+    const vector = this.vector();
+    const isBase = abortCurrent && vector.every((v, d) => Math.abs(v - this.base[d]) < 1e-9);
+    this.reconQueue.submit(async (signal) => {
+      const result = await api.reconstruct(digit, vector, signal);
+      if (signal.aborted) return;
+      if (isBase && digit === this.digit) this.baseReconstruction = result.reconstruction;
+      renderGray(this.els.canvas, result.reconstruction);
+    }, { abortCurrent });
+  }
+
+  refreshSweep() {
+    if (!this.sweepShown || !this.vectors) return;
+    const digit = this.digit;
+    const vector = this.vector();
+    this.els.sweepButton.disabled = true;
+    this.els.sweepNote.textContent = 'Loading the perturbation grid\u2026';
+    this.sweepQueue.submit(async (signal) => {
+      try {
+        const result = await api.sweep(digit, vector, signal);
+        if (signal.aborted) return;
+        this.renderSweep(result, digit);
+      } finally {
+        if (!signal.aborted) this.els.sweepButton.disabled = false;
+      }
+    }, { abortCurrent: true });
+  }
+
+  renderSweep(result, digit) {
+    const images = decodeQ(result.images);
+    const [rows, cols, h, w] = images.shape;
+    const atlas = document.createElement('canvas');
+    const layout = renderAtlas(atlas, images.data, {
+      count: rows * cols, h, w, cols, gap: 2, min: 0, max: 1, cmap: 'gray',
+    });
+    const scale = 2;
+    const left = 52;
+    const top = 26;
+    const canvas = this.els.sweep;
+    canvas.width = left + layout.width * scale;
+    canvas.height = top + layout.height * scale;
+    const ctx = canvas.getContext('2d');
+    ctx.fillStyle = '#171a21';
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(atlas, left, top, layout.width * scale, layout.height * scale);
+    ctx.fillStyle = '#c9ced8';
+    ctx.font = '13px system-ui, sans-serif';
+    ctx.textBaseline = 'middle';
+    ctx.textAlign = 'center';
+    const pitch = (w + layout.gap) * scale;
+    result.perturbations.forEach((p, c) => {
+      const label = p === 0 ? '0' : `${p > 0 ? '+' : '\u2212'}${Math.abs(p).toFixed(2)}`;
+      ctx.fillText(label, left + c * pitch + (w * scale) / 2, top / 2);
+    });
+    ctx.textAlign = 'right';
+    for (let r = 0; r < rows; r += 1) {
+      ctx.fillText(`dim ${r}`, left - 8, top + r * (h + layout.gap) * scale + (h * scale) / 2);
+    }
+    canvas.setAttribute('aria-label',
+      `Figure 4 grid for digit capsule ${digit}: ${rows} rows (one per dimension) by ${cols} columns (perturbation from ${result.perturbations[0]} to ${result.perturbations[cols - 1]})`);
+    canvas.hidden = false;
+    this.els.sweepNote.textContent = `Digit capsule ${digit}: row d adds the column's amount to dimension d only; the middle column (0) is the current vector.`;
+  }
+
+  /** A new analysis is on its way: drop slider requests for the old capsule. */
+  cancel() {
+    if (this.frame) cancelAnimationFrame(this.frame);
+    this.frame = 0;
+    this.reconQueue.cancel();
+  }
+}

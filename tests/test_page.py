@@ -1,0 +1,377 @@
+"""The browser page, driven with Playwright in Debian's Chromium against the live server.
+
+Needs `pip install playwright` (the Python package only; its own browsers are never
+downloaded) and `apt-get install chromium`; skipped when either is missing.
+"""
+from __future__ import annotations
+
+import base64
+import io
+import os
+import re
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import gallery_digit
+
+pytestmark = pytest.mark.browser
+
+sync_api = pytest.importorskip("playwright.sync_api")
+expect = sync_api.expect
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+TIMEOUT_MS = 60_000  # analyses share two CPU cores with whatever else runs
+PANELS = ["conv1-kernels", "relu-maps", "primary-caps", "routing", "digit-caps", "reconstruction"]
+
+
+# ------------------------------------------------------------------ fixtures
+
+@pytest.fixture(scope="module")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"Chromium not found at {CHROMIUM}")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+class PageErrors:
+    """Console messages of type error and uncaught page errors, with per-test allowances."""
+
+    def __init__(self, page):
+        self.messages: list[str] = []
+        self.allowed: list[re.Pattern] = []
+        page.on("console", lambda m: m.type == "error" and self.messages.append(f"console: {m.text}"))
+        page.on("pageerror", lambda e: self.messages.append(f"pageerror: {e}"))
+
+    def allow(self, pattern: str) -> None:
+        self.allowed.append(re.compile(pattern))
+
+    def unexpected(self) -> list[str]:
+        return [m for m in self.messages if not any(p.search(m) for p in self.allowed)]
+
+
+def open_page(browser, url: str, viewport: dict):
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    errors = PageErrors(page)
+    page.goto(url)
+    # On load the page analyses the first gallery digit, so no panel starts empty.
+    expect(page.get_by_test_id("prediction")).to_have_attribute("data-seq", re.compile(r"^\d+$"), timeout=TIMEOUT_MS)
+    settle(page)
+    return context, page, errors
+
+
+@pytest.fixture()
+def page_and_errors(browser, live_server):
+    context, page, errors = open_page(browser, live_server, DESKTOP)
+    yield page, errors
+    unexpected = errors.unexpected()
+    context.close()
+    assert not unexpected, f"console errors: {unexpected}"
+
+
+@pytest.fixture()
+def page(page_and_errors):
+    return page_and_errors[0]
+
+
+# ------------------------------------------------------------------ helpers
+
+def settle(page) -> None:
+    """Wait until no drawing waits to be sent and no analysis is running."""
+    page.wait_for_timeout(60)
+    expect(page.locator("body")).not_to_have_attribute("data-busy", "true", timeout=TIMEOUT_MS)
+
+
+def seq(page) -> int:
+    return int(page.get_by_test_id("prediction").get_attribute("data-seq") or 0)
+
+
+def wait_for_new_analysis(page, before: int) -> None:
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while seq(page) <= before:
+        assert time.monotonic() < deadline, "no new analysis arrived"
+        page.wait_for_timeout(50)
+    settle(page)
+
+
+def pixels(locator) -> np.ndarray:
+    """An element's screenshot as an RGB array."""
+    return np.asarray(Image.open(io.BytesIO(locator.screenshot())).convert("RGB"), dtype=np.float32)
+
+
+def assert_drawn(page, testid: str) -> None:
+    locator = page.get_by_test_id(testid)
+    expect(locator).to_be_visible()
+    image = pixels(locator)
+    assert image.std() > 0, f"{testid} is blank"
+
+
+def draw(page, strokes) -> None:
+    """Draw strokes given as lists of (x, y) in fractions of the drawing canvas."""
+    box = page.get_by_test_id("draw").bounding_box()
+
+    def at(point):
+        return box["x"] + point[0] * box["width"], box["y"] + point[1] * box["height"]
+
+    for stroke in strokes:
+        page.mouse.move(*at(stroke[0]))
+        page.mouse.down()
+        for point in stroke[1:]:
+            page.mouse.move(*at(point), steps=6)
+        page.mouse.up()
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def wait_until_changed(locator, before: np.ndarray, timeout_s: float = 20) -> np.ndarray:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        after = pixels(locator)
+        if after.shape != before.shape or np.abs(after - before).max() > 0:
+            return after
+        assert time.monotonic() < deadline, "the image did not change"
+        time.sleep(0.1)
+
+
+# ------------------------------------------------------------------ tests
+
+def test_page_loads_under_csp_and_fills_every_panel(page, live_server):
+    response = page.request.get(live_server + "/")
+    assert "script-src 'self'" in response.headers.get("content-security-policy", "")
+    expect(page.get_by_test_id("prediction")).to_have_text(re.compile(r"^\d$"))
+    for testid in PANELS:
+        assert_drawn(page, testid)
+    assert len(page.locator("[data-testid^=slider-]").all()) == 16
+    sweep = page.get_by_test_id("sweep")
+    expect(sweep).to_be_hidden()
+    page.get_by_role("button", name=re.compile("perturbation grid", re.I)).click()
+    expect(sweep).to_be_visible(timeout=TIMEOUT_MS)
+    assert_drawn(page, "sweep")
+    # 16 rows x 11 columns of 28x28 images, drawn at twice their size plus labels.
+    width, height = page.evaluate("() => [document.querySelector('[data-testid=sweep]').width,"
+                                  " document.querySelector('[data-testid=sweep]').height]")
+    assert width > 11 * 56 and height > 16 * 56
+
+
+@pytest.mark.parametrize("digit, strokes", [
+    ("1", [[(0.5, 0.15), (0.5, 0.5), (0.5, 0.85)]]),
+    ("7", [[(0.25, 0.2), (0.5, 0.2), (0.75, 0.2), (0.62, 0.5), (0.5, 0.85)]]),
+    ("0", [[(0.5, 0.15), (0.72, 0.25), (0.78, 0.5), (0.7, 0.75), (0.5, 0.85), (0.3, 0.75),
+            (0.22, 0.5), (0.28, 0.25), (0.5, 0.15)]]),
+])
+def test_drawing_a_digit_predicts_it(page, digit, strokes):
+    page.get_by_test_id("clear").click()
+    before = seq(page)
+    draw(page, strokes)
+    wait_for_new_analysis(page, before)
+    expect(page.get_by_test_id("prediction")).to_have_text(digit)
+    seen = pixels(page.locator("#seen"))
+    assert seen.std() > 0, "the 28x28 input the network saw is not shown"
+
+
+def test_predictions_update_while_drawing(page):
+    """A long, slow stroke is analysed before the pointer is released."""
+    page.get_by_test_id("clear").click()
+    box = page.get_by_test_id("draw").bounding_box()
+    x = box["x"] + box["width"] / 2
+    before = seq(page)
+    page.mouse.move(x, box["y"] + 0.15 * box["height"])
+    page.mouse.down()
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    y = 0.15
+    while seq(page) == before:
+        assert time.monotonic() < deadline, "no analysis while the stroke was being drawn"
+        y = min(0.85, y + 0.02)
+        page.mouse.move(x, box["y"] + y * box["height"], steps=2)
+        page.wait_for_timeout(40)
+    page.mouse.up()
+    settle(page)
+
+
+def test_upload_png_predicts_its_digit(page):
+    digit = gallery_digit(3)
+    # Black ink on white paper, much larger than MNIST: the server has to normalise it.
+    image = Image.fromarray(255 - digit).resize((200, 200), Image.Resampling.BILINEAR)
+    before = seq(page)
+    page.get_by_test_id("upload").set_input_files(
+        files=[{"name": "three.png", "mimeType": "image/png", "buffer": png_bytes(image)}])
+    wait_for_new_analysis(page, before)
+    expect(page.get_by_test_id("prediction")).to_have_text("3")
+    expect(page.get_by_test_id("status")).not_to_have_class(re.compile(r"\berror\b"))
+
+
+MAKE_FILE_TRANSFER = """([b64, name]) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([bytes], name, { type: 'image/png' }));
+    return transfer;
+}"""
+
+
+@pytest.mark.parametrize("how, label", [("drop", 6), ("paste", 8)])
+def test_drop_and_paste_an_image(page, how, label):
+    image = Image.fromarray(255 - gallery_digit(label)).resize((140, 140), Image.Resampling.BILINEAR)
+    encoded = base64.b64encode(png_bytes(image)).decode()
+    transfer = page.evaluate_handle(MAKE_FILE_TRANSFER, [encoded, f"{label}.png"])
+    before = seq(page)
+    if how == "drop":
+        for event in ("dragenter", "dragover", "drop"):
+            page.get_by_test_id("draw").dispatch_event(event, {"dataTransfer": transfer})
+    else:
+        page.evaluate("(transfer) => window.dispatchEvent(new ClipboardEvent('paste',"
+                      " { clipboardData: transfer, bubbles: true }))", transfer)
+    wait_for_new_analysis(page, before)
+    expect(page.get_by_test_id("prediction")).to_have_text(str(label))
+    expect(page.locator("#drop-overlay")).to_be_hidden()
+
+
+def test_upload_of_a_text_file_shows_the_server_error(page_and_errors, live_server):
+    page, errors = page_and_errors
+    content = b"this is not an image\n"
+    answer = page.request.post(live_server + "/api/analyze", multipart={
+        "image": {"name": "notes.txt", "mimeType": "text/plain", "buffer": content}})
+    assert 400 <= answer.status < 500
+    message = answer.json()["error"]
+    # Chromium logs every 4xx response as a console error; that one is expected here.
+    errors.allow(rf"status of {answer.status}")
+    page.get_by_test_id("upload").set_input_files(
+        files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": content}])
+    status = page.get_by_test_id("status")
+    expect(status).to_have_class(re.compile(r"\berror\b"))
+    expect(status).to_have_text(message)
+    expect(status).to_be_visible()
+    settle(page)
+
+
+@pytest.mark.parametrize("label", [2, 5, 9])
+def test_gallery_digit_is_predicted(page, label):
+    before = seq(page)
+    button = page.locator(f".gallery-item[data-label='{label}']").first
+    button.click()
+    wait_for_new_analysis(page, before)
+    expect(page.get_by_test_id("prediction")).to_have_text(str(label))
+    expect(button).to_have_attribute("aria-pressed", "true")
+
+
+def test_gallery_requests_use_pixels(page):
+    bodies = []
+    page.on("request", lambda r: r.url.endswith("/api/analyze") and bodies.append(r.post_data_json))
+    before = seq(page)
+    page.locator(".gallery-item[data-label='4']").first.click()
+    wait_for_new_analysis(page, before)
+    assert bodies and "pixels" in bodies[-1]
+    pixels_sent = np.asarray(bodies[-1]["pixels"])
+    assert pixels_sent.shape == (28, 28)
+    expected = gallery_digit(4) / 255.0
+    assert np.abs(pixels_sent - expected).max() < 0.01
+
+
+def test_slider_redraws_the_reconstruction(page):
+    reconstruction = page.get_by_test_id("reconstruction")
+    reconstruction.scroll_into_view_if_needed()
+    original = pixels(reconstruction)
+    slider = page.get_by_test_id("slider-0")
+    value = float(slider.input_value())
+    assert float(slider.get_attribute("min")) == pytest.approx(value - 0.25, abs=0.011)
+    assert float(slider.get_attribute("max")) == pytest.approx(value + 0.25, abs=0.011)
+    slider.focus()
+    page.keyboard.press("End")  # keyboard: the far end of the range, +0.25
+    changed = wait_until_changed(reconstruction, original)
+    assert float(slider.input_value()) == pytest.approx(value + 0.25, abs=0.011)
+
+    # Mouse: drag the thumb of another slider to the left end.
+    other = page.get_by_test_id("slider-1")
+    box = other.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    for fraction in (0.4, 0.25, 0.1, 0.0):
+        page.mouse.move(box["x"] + fraction * box["width"], box["y"] + box["height"] / 2, steps=3)
+    page.mouse.up()
+    wait_until_changed(reconstruction, changed)
+
+    page.get_by_role("button", name=re.compile("reset", re.I)).click()
+    deadline = time.monotonic() + 20
+    while np.abs(pixels(reconstruction) - original).max() > 0:
+        assert time.monotonic() < deadline, "reset did not restore the reconstruction"
+        time.sleep(0.1)
+    assert float(slider.input_value()) == pytest.approx(value, abs=0.011)
+
+
+def test_decoding_another_digit_capsule(page):
+    reconstruction = page.get_by_test_id("reconstruction")
+    original = pixels(reconstruction)
+    predicted = int(page.get_by_test_id("prediction").inner_text())
+    other = (predicted + 1) % 10
+    page.get_by_label("Decode digit capsule").select_option(str(other))
+    wait_until_changed(reconstruction, original)
+
+
+def test_routing_iterations_can_be_stepped_and_rerun(page):
+    routing = page.get_by_test_id("routing")
+    step = page.locator("#routing-step")
+    expect(step).to_have_text("Iteration 3 of 3")
+    routing.get_by_role("button", name="Previous iteration").click()
+    expect(step).to_have_text("Iteration 2 of 3")
+    heat = page.locator("#routing-heat")
+    at_two = pixels(heat)
+    routing.get_by_role("button", name="Previous iteration").click()
+    expect(step).to_have_text("Iteration 1 of 3")
+    assert np.abs(pixels(heat) - at_two).max() > 0, "the coupling heat map did not change"
+
+    bodies = []
+    page.on("request", lambda r: r.url.endswith("/api/analyze") and bodies.append(r.post_data_json))
+    before = seq(page)
+    page.get_by_label("Routing iterations", exact=True).select_option("5")
+    wait_for_new_analysis(page, before)
+    assert bodies[-1]["routing_iterations"] == 5
+    expect(step).to_have_text("Iteration 5 of 5")
+    routing.get_by_role("button", name="Play").click()
+    expect(step).to_have_text("Iteration 2 of 5", timeout=5_000)
+
+
+def test_kernel_hover_and_primary_capsule_click(page):
+    kernels = page.get_by_test_id("conv1-kernels")
+    box = kernels.bounding_box()
+    cell = box["width"] / 16
+    page.mouse.move(box["x"] + 3.5 * cell, box["y"] + 2.5 * cell)  # kernel 2 * 16 + 3 = 35
+    expect(page.locator("#kernel-index")).to_have_value("35")
+    expect(page.locator("#kernel-caption")).to_contain_text("Filter 35")
+
+    primary = page.get_by_test_id("primary-caps")
+    primary.scroll_into_view_if_needed()
+    box = primary.bounding_box()
+    # Type 0 sits top left: a 6x6 tile, then a one-pixel gap; the atlas is 55 x 27.
+    primary.click(position={"x": 2.5 * box["width"] / 55, "y": 4.5 * box["height"] / 27})
+    expect(page.locator("#capsule-title")).to_contain_text("type 0, row 4, column 2")
+    expect(page.locator("#capsule-title")).to_contain_text(re.compile(r"votes for digit \d"))
+    expect(page.locator("#capsule-vector li")).to_have_count(8)
+
+
+def test_phone_width_has_no_horizontal_scroll(browser, live_server):
+    context, page, errors = open_page(browser, live_server, PHONE)
+    try:
+        overflow = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth,"
+                                 " document.body.scrollWidth]")
+        assert overflow[0] <= overflow[1] and overflow[2] <= overflow[1], overflow
+        for testid in ["draw", "prediction", *PANELS]:
+            box = page.get_by_test_id(testid).bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] + 0.5, testid
+        assert_drawn(page, "reconstruction")
+        assert not errors.unexpected(), errors.unexpected()
+    finally:
+        context.close()
