@@ -242,13 +242,7 @@ def test_load_mnist_from_a_path_and_the_environment(tmp_path, monkeypatch):
 # ---------------------------------------------------------------- the command lines
 
 def run_module(*args: str) -> str:
-    env = {**os.environ, "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1",
-           "TF_CPP_MIN_LOG_LEVEL": "2"}
-    env.pop(MNIST_ENV, None)
-    result = subprocess.run([sys.executable, "-m", *args], cwd=PROJECT_ROOT, env=env,
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, f"{args}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-    return result.stdout
+    return run_module_args([sys.executable, "-m", *args])
 
 
 @pytest.mark.slow
@@ -294,3 +288,41 @@ def test_train_resume_and_evaluate_command_lines(tmp_path):
     assert match, last
     # the same float32 weights on the same 20 images: the accuracy recorded at export time
     assert match.group(1) == f"{metadata['test_accuracy']:.4f}"
+
+
+DISTRIBUTED_TRAINING = """
+import sys
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+from model.train import parse_args, train
+strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+with strategy.scope():
+    metadata = train(parse_args(sys.argv[1:]))
+print("replicas", strategy.num_replicas_in_sync, "epochs", metadata["epochs"])
+"""
+
+
+@pytest.mark.slow
+def test_training_runs_unchanged_under_tf_distribute(tmp_path):
+    """Two replicas (two logical CPUs standing in for two GPUs) train through the same code."""
+    data = tiny_npz(tmp_path / "tiny.npz")
+    weights = tmp_path / "capsnet.weights.h5"
+    output = run_module_code(DISTRIBUTED_TRAINING, "--data", str(data), "--batch-size", "10",
+                             "--validation-size", "10", "--epochs", "1", "--output", str(weights),
+                             "--backup-dir", str(tmp_path / "backup"))
+    assert "replicas 2 epochs 1" in output
+    assert json.loads((tmp_path / "capsnet.json").read_text())["parameters"] == 8_215_568
+
+
+def run_module_code(code: str, *args: str) -> str:
+    return run_module_args([sys.executable, "-c", code, *args])
+
+
+def run_module_args(command: list[str]) -> str:
+    env = {**os.environ, "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1",
+           "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env.pop(MNIST_ENV, None)
+    result = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, f"{command[2:]}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result.stdout
