@@ -23,6 +23,8 @@ def json_body() -> dict:
         body = request.get_json()
     except BadRequest as error:
         raise ApiError("Malformed JSON in the request body.", 400) from error
+    except RecursionError as error:  # json.loads past ~1000 nested arrays or objects
+        raise ApiError("The JSON in the request body is nested too deeply.", 400) from error
     if not isinstance(body, dict):
         raise ApiError("The JSON body must be an object.", 422)
     return body
@@ -58,6 +60,8 @@ def form_iterations() -> int | None:
     raw = request.form.get("routing_iterations") or request.args.get("routing_iterations")
     if raw is None:
         return None
-    if not raw.strip().isdigit() or not 1 <= int(raw) <= 10:
+    value = raw.strip()
+    # ASCII digits only: str.isdigit() also accepts '²' or '①', which int() refuses.
+    if not (value.isascii() and value.isdigit() and len(value) <= 2 and 1 <= int(value) <= 10):
         raise ApiError("routing_iterations must be an integer from 1 to 10.", 422)
-    return int(raw)
+    return int(value)

@@ -3,12 +3,19 @@ from __future__ import annotations
 
 from typing import Annotated, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-Finite = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 Pixel = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0.0, le=1.0)]
 VectorEntry = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=-10.0, le=10.0)]
-Iterations = Annotated[int, Field(strict=True, ge=1, le=10)]
+
+
+def _integral_float_as_int(value):
+    """JSON Schema's "integer" includes 2.0; strict ints still refuse "2", true and 2.5."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+WholeNumber = BeforeValidator(_integral_float_as_int)
+Iterations = Annotated[int, Field(strict=True, ge=1, le=10), WholeNumber]
 
 
 class Strict(BaseModel):
@@ -33,7 +40,8 @@ class ImageRequest(Strict):
 
 
 class CapsuleRequest(Strict):
-    digit: Annotated[int, Field(strict=True, ge=0, le=9, description="which digit capsule to decode")]
+    digit: Annotated[int, Field(strict=True, ge=0, le=9, description="which digit capsule to decode"),
+                     WholeNumber]
     vector: list[VectorEntry] = Field(min_length=16, max_length=16,
                                       description="the capsule's 16 numbers, each in -10..10")
 
