@@ -125,18 +125,15 @@ def assert_handled(response, request: str) -> None:
     assert set(response.get_json()) == {"error"} or response.status_code == 200, request
 
 
-@pytest.mark.parametrize("path", IMAGE_ENDPOINTS)
-@given(body=image_bodies)
-@settings(FUZZ_SETTINGS)
-def test_image_endpoints_survive_hostile_json(client, path, body):
-    response = client.post(path, data=raw_json(body), content_type="application/json")
-    assert_handled(response, f"POST {path} {raw_json(body)[:200]!r}")
+HOSTILE_JSON = [(path, image_bodies) for path in IMAGE_ENDPOINTS] + [
+    (path, capsule_bodies) for path in CAPSULE_ENDPOINTS]
 
 
-@pytest.mark.parametrize("path", CAPSULE_ENDPOINTS)
-@given(body=capsule_bodies)
+@pytest.mark.parametrize("path, bodies", HOSTILE_JSON, ids=[path for path, _ in HOSTILE_JSON])
+@given(data=st.data())
 @settings(FUZZ_SETTINGS)
-def test_capsule_endpoints_survive_hostile_json(client, path, body):
+def test_json_endpoints_survive_hostile_json(client, path, bodies, data):
+    body = data.draw(bodies)
     response = client.post(path, data=raw_json(body), content_type="application/json")
     assert_handled(response, f"POST {path} {raw_json(body)[:200]!r}")
 
