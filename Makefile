@@ -1,16 +1,23 @@
 # Two commands for a newcomer: `make run` (install, then serve http://localhost:5000)
 # and `make test` (install everything the tests need, then run the whole suite).
-PYTHON ?= python3
-PIP ?= $(PYTHON) -m pip
+# Everything goes into a virtual environment, .venv, so the system's Python stays untouched.
+SYSTEM_PYTHON ?= python3
+VENV ?= .venv
+PYTHON := $(VENV)/bin/python
+PIP := $(PYTHON) -m pip
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 .PHONY: install install-dev chromium run test bench
 
-install:
-	$(PIP) install -r requirements.txt
+$(PYTHON):
+	$(SYSTEM_PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
 
-install-dev:
-	$(PIP) install -r requirements-dev.txt
+install: $(PYTHON)
+	$(PIP) install --quiet -r requirements.txt
+
+install-dev: $(PYTHON)
+	$(PIP) install --quiet -r requirements-dev.txt
 
 # Debian's Chromium for the browser tests (Playwright's own browser download does not work offline).
 chromium:

@@ -5,13 +5,13 @@ import os
 
 from flask import Flask
 
-from model.checkpoint import DEFAULT_CHECKPOINT
-
 UPLOAD_LIMIT = 10 * 1024 * 1024
 
 
 def create_app(config: dict | None = None) -> Flask:
     """Defaults, then CAPSNET_* environment variables, then `config`; the model loads once here."""
+    from model.checkpoint import DEFAULT_CHECKPOINT  # TensorFlow loads here, not at import time
+
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     app = Flask(__name__, static_folder=os.path.join(root, "static"),
                 template_folder=os.path.join(root, "templates"))
@@ -25,7 +25,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_prefixed_env("CAPSNET")
     app.config.update(config or {})
 
-    from app.service import CapsNetService  # TensorFlow loads here, not at import time
+    from app.service import CapsNetService
 
     service = CapsNetService(app.config["CHECKPOINT"], int(app.config["ROUTING_ITERATIONS"]))
     if app.config["WARM_UP"]:
