@@ -4,6 +4,9 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -13,7 +16,7 @@ from app.encoding import dequantize
 from app.schemas import (AnalyzeResponse, DigitCapsResponse, KernelsResponse, ModelResponse,
                          PrimaryCapsResponse, ReconstructResponse, ReconstructionResponse,
                          ReluResponse, RoutingResponse, SweepResponse)
-from conftest import gallery_digit
+from conftest import PROJECT_ROOT, gallery_digit
 from test_preprocess import dark_on_light_upload, png_claiming_size
 
 PER_LAYER = {
@@ -271,3 +274,12 @@ def test_other_bad_requests(client, app):
     assert client.get("/api/analyze").status_code == 405
     assert client.get("/api/nowhere").get_json()["error"]
     assert client.get("/static/../app/__init__.py").status_code == 404
+
+
+def test_run_visualization_refuses_to_start_without_a_checkpoint(tmp_path):
+    missing = tmp_path / "missing.weights.h5"
+    result = subprocess.run([sys.executable, "run_visualization.py", "--checkpoint", str(missing)],
+                            cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "TF_NUM_INTRAOP_THREADS": "1"})
+    assert result.returncode != 0
+    assert str(missing) in result.stderr and "python -m model.train" in result.stderr
