@@ -101,13 +101,14 @@ def test_resume_from_an_exported_checkpoint(tmp_path):
     trained = build_capsnet()
     output = tmp_path / "capsnet.weights.h5"
     export_weights(trained, output, {"epochs": 3, "training_seconds": 12.5,
-                                     "validation_accuracy": 0.25})
+                                     "validation_accuracy": 0.25, "validation_loss": 0.04})
     model = build_capsnet()
     optimizer = keras.optimizers.Adam(learning_rate_schedule(1e-3, 0.9, steps_per_epoch=7))
     model.compile(optimizer=optimizer, jit_compile=False)
     epochs, state = resume_from_export(model, optimizer, str(output), steps_per_epoch=7)
     assert epochs == 3
-    assert state == {"training_seconds": 12.5, "best_validation_accuracy": 0.25}
+    assert state == {"training_seconds": 12.5, "best_validation_accuracy": 0.25,
+                     "best_validation_loss": 0.04}
     # 3 epochs * 7 steps = 21 iterations -> lr = 1e-3 * 0.9^3 = 7.29e-4
     assert int(optimizer.iterations.numpy()) == 21
     assert float(optimizer.learning_rate.numpy()) == pytest.approx(7.29e-4, rel=1e-5)
@@ -277,8 +278,8 @@ def test_train_resume_and_evaluate_command_lines(tmp_path):
     state = json.loads((backup / "training_state.json").read_text())
     assert state["epochs"] == 2 and [h["epoch"] for h in state["history"]] == [1, 2]
     metadata = json.loads(meta_file.read_text())
-    # the weights are exported again only when validation accuracy improved in epoch 2
-    first, second = (h["val_accuracy"] for h in state["history"])
+    # exported again only when epoch 2 did better: higher accuracy, or equal and lower loss
+    first, second = ((h["val_accuracy"], -h["val_loss"]) for h in state["history"])
     assert metadata["epochs"] == (2 if second > first else 1)
     assert metadata["sha256"] == hashlib.sha256(weights.read_bytes()).hexdigest()
 
