@@ -6,7 +6,6 @@ server all use it, and it returns every intermediate the visualisation shows.
 from __future__ import annotations
 
 import keras
-import tensorflow as tf
 from keras import ops
 
 from model.capsules import PrimaryCaps, capsule_length
@@ -32,7 +31,6 @@ class CapsNet(keras.Model):
         self.digit_caps = DigitCaps(num_capsules=NUM_CLASSES, routing_iterations=routing_iterations,
                                     name="digit_caps")
         self.decoder = Decoder(image_shape=IMAGE_SHAPE, name="decoder")
-        self.loss_tracker = keras.metrics.Mean(name="loss")
         self.accuracy_tracker = keras.metrics.Accuracy(name="accuracy")
 
     def build(self, input_shape=(None, *IMAGE_SHAPE)):
@@ -47,8 +45,8 @@ class CapsNet(keras.Model):
     def call(self, images, labels=None, routing_iterations: int | None = None, training=None):
         """images (batch, 28, 28, 1) in 0..1 -> dict of every stage of the network.
 
-        The decoder reconstructs from the capsule of `labels` when given (training),
-        else from the predicted (longest) capsule.
+        The decoder reconstructs from the capsule of `labels` when given, else from the
+        predicted (longest) capsule, as served; training masks by the true label in compute_loss.
         """
         conv1 = self.conv1(images)  # (batch, 20, 20, 256), after ReLU
         primary_pre_squash, primary_caps = self.primary_caps(conv1)  # (batch, 1152, 8)
@@ -78,33 +76,17 @@ class CapsNet(keras.Model):
         """The decoder alone, for perturbed capsules: (batch, 10, 16), (batch,) -> images."""
         return self.decoder(digit_caps, digits)
 
-    # Training: the paper's loss on the same forward pass, masked by the true label.
-    @property
-    def metrics(self):
-        return [self.loss_tracker, self.accuracy_tracker]
+    # Training: Keras' own train_step (any backend, tf.distribute included) with the paper's loss.
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """Margin loss + reconstruction loss. In training the decoder reconstructs from the TRUE
+        digit's capsule (the paper's masking); in evaluation from the predicted one, as served."""
+        reconstruction = self.decode(y_pred["digit_caps"], y) if training else y_pred["reconstruction"]
+        loss = margin_loss(y, y_pred["lengths"]) + reconstruction_loss(x, reconstruction)
+        return per_replica(loss)
 
-    def _loss_and_metrics(self, images, labels, outputs):
-        loss = (margin_loss(labels, outputs["lengths"])
-                + reconstruction_loss(images, outputs["reconstruction"]))
-        self.loss_tracker.update_state(loss)
-        self.accuracy_tracker.update_state(labels, outputs["prediction"])
-        return loss
-
-    def train_step(self, data):
-        images, labels = data
-        with tf.GradientTape() as tape:
-            outputs = self(images, labels=labels, training=True)
-            loss = self._loss_and_metrics(images, labels, outputs)
-            # Replicas' gradients are summed under tf.distribute: average them instead.
-            scaled = loss / tf.distribute.get_strategy().num_replicas_in_sync
-        gradients = tape.gradient(scaled, self.trainable_variables)
-        self.optimizer.apply_gradients(zip(gradients, self.trainable_variables))
-        return {metric.name: metric.result() for metric in self.metrics}
-
-    def test_step(self, data):
-        images, labels = data
-        self._loss_and_metrics(images, labels, self(images, training=False))
-        return {metric.name: metric.result() for metric in self.metrics}
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        self.accuracy_tracker.update_state(y, y_pred["prediction"])
+        return self.get_metrics_result()
 
     def get_config(self):
         return {**super().get_config(), "routing_iterations": self.routing_iterations,
@@ -116,3 +98,12 @@ def build_capsnet(routing_iterations: int = 3, conv_dtype: str | None = None) ->
     model = CapsNet(routing_iterations=routing_iterations, conv_dtype=conv_dtype, name="capsnet")
     model.build((None, *IMAGE_SHAPE))
     return model
+
+
+def per_replica(loss):
+    """tf.distribute sums the replicas' gradients, so Keras expects each replica's loss divided
+    by their number (its trainer multiplies it back for the logged loss). Other backends: as is."""
+    if keras.backend.backend() != "tensorflow":
+        return loss
+    import tensorflow as tf
+    return loss / tf.distribute.get_strategy().num_replicas_in_sync

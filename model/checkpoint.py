@@ -12,7 +12,7 @@ from model.capsnet import CapsNet, build_capsnet
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CHECKPOINT = PROJECT_ROOT / "checkpoints" / "capsnet.weights.h5"
-TRAIN_COMMAND = "python -m model.train --data ../shared/data/mnist.npz --epochs 30"
+TRAIN_COMMAND = "python -m model.train --data ../shared/data/mnist.npz --epochs 50"
 
 
 class CheckpointError(RuntimeError):

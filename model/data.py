@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import os
 
+import keras
 import numpy as np
-import tensorflow as tf
 
 MNIST_ENV = "CAPSNET_MNIST"
 Split = tuple[np.ndarray, np.ndarray]
@@ -14,7 +14,6 @@ def load_mnist(path: str | os.PathLike | None = None) -> tuple[Split, Split]:
     """(x_train, y_train), (x_test, y_test) as uint8, from `path`, $CAPSNET_MNIST or Keras."""
     path = path or os.environ.get(MNIST_ENV)
     if not path:
-        import keras
         return keras.datasets.mnist.load_data()
     if not os.path.exists(path):
         raise FileNotFoundError(f"MNIST file not found: {path}")
@@ -37,23 +36,53 @@ def split_validation(images: np.ndarray, labels: np.ndarray, size: int,
     return (images[kept], labels[kept]), (images[held], labels[held])
 
 
-def random_shift(image: tf.Tensor, max_shift: int = 2, seed: int | None = None) -> tf.Tensor:
-    """Shift by up to `max_shift` pixels in each direction, zero padded (the paper's only augmentation)."""
-    height, width, channels = image.shape
-    padded = tf.pad(image, [[max_shift, max_shift], [max_shift, max_shift], [0, 0]])
-    return tf.image.random_crop(padded, (height, width, channels), seed=seed)
+def random_shift(images: np.ndarray, rng: np.random.Generator, max_shift: int = 2) -> np.ndarray:
+    """Shift each image by up to `max_shift` pixels in each direction, zero padded (the paper's
+    only augmentation). images (n, h, w, c) -> same shape."""
+    n, height, width, _ = images.shape
+    padded = np.pad(images, ((0, 0), (max_shift, max_shift), (max_shift, max_shift), (0, 0)))
+    top, left = rng.integers(0, 2 * max_shift + 1, size=(2, n))
+    rows = top[:, None, None] + np.arange(height)[None, :, None]
+    cols = left[:, None, None] + np.arange(width)[None, None, :]
+    return padded[np.arange(n)[:, None, None], rows, cols]
 
 
-def training_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int,
-                     seed: int = 0, max_shift: int = 2) -> tf.data.Dataset:
-    dataset = tf.data.Dataset.from_tensor_slices((to_model_input(images), labels.astype(np.int32)))
-    dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
-    if max_shift:
-        dataset = dataset.map(lambda x, y: (random_shift(x, max_shift), y),
-                              num_parallel_calls=tf.data.AUTOTUNE)
-    return dataset.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+class MnistBatches(keras.utils.PyDataset):
+    """(images, labels) batches in numpy, so that training needs no TensorFlow (any Keras backend).
+
+    Training: reshuffled every epoch, randomly shifted, incomplete last batch dropped.
+    Evaluation (`shuffle=False, max_shift=0`): every image once, in order.
+    """
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray, batch_size: int, *,
+                 shuffle: bool = True, max_shift: int = 2, seed: int = 0):
+        super().__init__()
+        self.images, self.labels = to_model_input(images), np.asarray(labels, np.int32)
+        self.batch_size, self.shuffle, self.max_shift = batch_size, shuffle, max_shift
+        self.rng = np.random.default_rng(seed)
+        self.order = np.arange(len(self.images))
+        self.on_epoch_end()
+
+    def __len__(self) -> int:
+        whole, rest = divmod(len(self.images), self.batch_size)
+        return whole + (rest > 0 and not self.shuffle)
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        chosen = self.order[index * self.batch_size:(index + 1) * self.batch_size]
+        images = self.images[chosen]
+        if self.max_shift:
+            images = random_shift(images, self.rng, self.max_shift)
+        return images, self.labels[chosen]
+
+    def on_epoch_end(self) -> None:
+        if self.shuffle:
+            self.rng.shuffle(self.order)
 
 
-def evaluation_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int) -> tf.data.Dataset:
-    dataset = tf.data.Dataset.from_tensor_slices((to_model_input(images), labels.astype(np.int32)))
-    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+def training_batches(images: np.ndarray, labels: np.ndarray, batch_size: int,
+                     seed: int = 0, max_shift: int = 2) -> MnistBatches:
+    return MnistBatches(images, labels, batch_size, shuffle=True, max_shift=max_shift, seed=seed)
+
+
+def evaluation_batches(images: np.ndarray, labels: np.ndarray, batch_size: int) -> MnistBatches:
+    return MnistBatches(images, labels, batch_size, shuffle=False, max_shift=0)

@@ -3,20 +3,39 @@ from __future__ import annotations
 
 import argparse
 
+from collections.abc import Callable
+
+import keras
 import numpy as np
-import tensorflow as tf
 
 from model.capsnet import CapsNet
 from model.checkpoint import DEFAULT_CHECKPOINT, load_capsnet
-from model.data import evaluation_dataset, load_mnist
+from model.data import evaluation_batches, load_mnist
+
+
+def compiled_prediction(model: CapsNet) -> Callable[[np.ndarray], np.ndarray]:
+    """images -> predicted digits, compiled by the Keras backend in use; the compiler drops
+    the outputs nobody reads (decoder, routing history), so only the lengths are computed."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+        predict = tf.function(lambda x: model(x)["prediction"], reduce_retracing=True)
+        return lambda x: predict(x).numpy()
+    if backend == "jax":
+        import jax
+        state = ([v.value for v in model.trainable_variables],
+                 [v.value for v in model.non_trainable_variables])
+        predict = jax.jit(lambda state, x: model.stateless_call(*state, x)[0]["prediction"])
+        return lambda x: np.asarray(predict(state, x))
+    return lambda x: keras.ops.convert_to_numpy(model(x)["prediction"])
 
 
 def predict_digits(model: CapsNet, images: np.ndarray, labels: np.ndarray,
                    batch_size: int = 100) -> np.ndarray:
-    """The predicted digit of every image; only the lengths are computed, not the decoder's output."""
-    predict = tf.function(lambda x: model(x)["prediction"], reduce_retracing=True)
-    return np.concatenate([predict(x).numpy()
-                           for x, _ in evaluation_dataset(images, labels, batch_size)])
+    """The predicted digit of every image."""
+    predict = compiled_prediction(model)
+    batches = evaluation_batches(images, labels, batch_size)
+    return np.concatenate([predict(batches[i][0]) for i in range(len(batches))])
 
 
 def accuracy_report(model: CapsNet, images: np.ndarray, labels: np.ndarray) -> dict:

@@ -8,17 +8,17 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import contextlib
 import shutil
 import time
 from pathlib import Path
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from model.capsnet import CapsNet, build_capsnet
 from model.checkpoint import DEFAULT_CHECKPOINT, export_weights, read_metadata, serving_copy
-from model.data import evaluation_dataset, load_mnist, split_validation, training_dataset
+from model.data import evaluation_batches, load_mnist, split_validation, training_batches
 from model.evaluate import accuracy_report
 
 STATE_FILE = "training_state.json"
@@ -75,12 +75,11 @@ class ExportBest(keras.callbacks.Callback):
             "learning_rate": {
                 "initial": self.args.learning_rate, "decay_per_epoch": self.args.lr_decay,
                 "steps_per_epoch": self.steps_per_epoch,
-                "current": float(optimizer.learning_rate.numpy()),
+                "current": float(keras.ops.convert_to_numpy(optimizer.learning_rate)),
             },
             "seed": self.args.seed,
             "conv_dtype": self.args.conv_dtype or "float32",
-            "versions": {"tensorflow": tf.__version__, "keras": keras.__version__,
-                         "numpy": np.__version__, "python": platform.python_version()},
+            "versions": library_versions(),
         })
         print(f"\nexported epoch {epochs}: validation {validation_accuracy:.4f}, "
               f"test {metadata['test_accuracy']:.4f} -> {self.args.output}", flush=True)
@@ -119,25 +118,41 @@ def train(args: argparse.Namespace) -> dict:
     state_path = backup / STATE_FILE
     state = json.loads(state_path.read_text()) if state_path.exists() else {}
 
-    strategy = tf.distribute.get_strategy()  # the caller's tf.distribute scope, if any
-    with strategy.scope():
+    with distribution_scope():
         model: CapsNet = build_capsnet(args.routing_iterations, args.conv_dtype)
         optimizer = keras.optimizers.Adam(
             learning_rate_schedule(args.learning_rate, args.lr_decay, steps_per_epoch))
-        model.compile(optimizer=optimizer, jit_compile=False)  # XLA is ~25x slower on CPU
+        # TensorFlow: no XLA (25x slower on CPU). JAX compiles every step with XLA anyway.
+        model.compile(optimizer=optimizer, jit_compile=keras.backend.backend() != "tensorflow")
         initial_epoch = 0
         if args.resume and not state_path.exists():
             initial_epoch, state = resume_from_export(model, optimizer, args.output, steps_per_epoch)
     print(f"CapsNet: {model.count_params():,} parameters; training on {len(x_fit)} images, "
           f"validating on {len(x_val)}", flush=True)
     model.fit(
-        training_dataset(x_fit, y_fit, args.batch_size, args.seed),
-        validation_data=evaluation_dataset(x_val, y_val, args.batch_size),
+        training_batches(x_fit, y_fit, args.batch_size, args.seed),
+        validation_data=evaluation_batches(x_val, y_val, args.batch_size),
         epochs=args.epochs, initial_epoch=initial_epoch, verbose=1,
         callbacks=[keras.callbacks.BackupAndRestore(str(backup), delete_checkpoint=False),
                    ExportBest(args, test_set, steps_per_epoch, state)],
     )
     return read_metadata(args.output)
+
+
+def distribution_scope():
+    """The caller's tf.distribute strategy scope, if any (Keras' other backends need none)."""
+    if keras.backend.backend() != "tensorflow":
+        return contextlib.nullcontext()
+    import tensorflow as tf
+    return tf.distribute.get_strategy().scope()
+
+
+def library_versions() -> dict:
+    backend = keras.backend.backend()
+    backend_module = __import__(backend)
+    return {"keras_backend": backend, backend: backend_module.__version__,
+            "keras": keras.__version__, "numpy": np.__version__,
+            "python": platform.python_version()}
 
 
 def resume_from_export(model: CapsNet, optimizer, output: str, steps_per_epoch: int):

@@ -12,12 +12,11 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 from PIL import Image
 
 from model.capsnet import build_capsnet
-from model.data import (MNIST_ENV, evaluation_dataset, load_mnist, random_shift, split_validation,
-                        to_model_input, training_dataset)
+from model.data import (MNIST_ENV, evaluation_batches, load_mnist, random_shift, split_validation,
+                        to_model_input, training_batches)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 GALLERY = PROJECT_ROOT / "static" / "gallery"
@@ -132,8 +131,8 @@ def blob() -> np.ndarray:
 def test_random_shift_only_moves_the_ink():
     image = blob()
     shifts = set()
-    for seed in range(25):
-        shifted = random_shift(tf.constant(image), max_shift=2).numpy()
+    # 25 copies shifted in one call: each copy gets its own shift
+    for shifted in random_shift(np.stack([image] * 25), np.random.default_rng(0), max_shift=2):
         assert shifted.shape == (28, 28, 1)
         # sum of ink preserved: 108 pixels moved, none cut by the border
         np.testing.assert_allclose(shifted.sum(), image.sum(), rtol=1e-6)
@@ -148,7 +147,8 @@ def test_random_shift_only_moves_the_ink():
 
 def test_random_shift_zero_is_identity():
     image = blob()
-    np.testing.assert_array_equal(random_shift(tf.constant(image), max_shift=0).numpy(), image)
+    shifted = random_shift(image[None], np.random.default_rng(0), max_shift=0)
+    np.testing.assert_array_equal(shifted[0], image)
 
 
 def test_to_model_input():
@@ -191,18 +191,27 @@ def test_split_validation_rejects_bad_sizes(size):
         split_validation(images, labels, size)
 
 
-def test_datasets_batches():
+def test_batches():
     images, labels = numbered(25)
-    batches = list(training_dataset(images, labels, batch_size=10, max_shift=0))
+    training = training_batches(images, labels, batch_size=10, max_shift=0)
     # 25 images in batches of 10, the remainder dropped: 2 batches
-    assert [tuple(x.shape) for x, _ in batches] == [(10, 28, 28, 1)] * 2
-    for x, y in batches:
-        assert x.dtype == tf.float32 and y.dtype == tf.int32
-        # without shifts each image is still its own label's constant image / 255
-        np.testing.assert_allclose(x.numpy()[:, 0, 0, 0], y.numpy() / 255.0, rtol=1e-6)
-    evaluation = list(evaluation_dataset(images, labels, batch_size=10))
-    assert [len(y) for _, y in evaluation] == [10, 10, 5]  # the remainder kept, order kept
-    np.testing.assert_array_equal(np.concatenate([y.numpy() for _, y in evaluation]), labels)
+    assert len(training) == 2
+    epochs = []
+    for _ in range(2):
+        batches = [training[i] for i in range(len(training))]
+        assert [x.shape for x, _ in batches] == [(10, 28, 28, 1)] * 2
+        for x, y in batches:
+            assert x.dtype == np.float32 and y.dtype == np.int32
+            # without shifts each image is still its own label's constant image / 255
+            np.testing.assert_allclose(x[:, 0, 0, 0], y / 255.0, rtol=1e-6)
+        seen = np.concatenate([y for _, y in batches])
+        assert len(set(seen)) == 20  # no image twice in an epoch
+        epochs.append(seen)
+        training.on_epoch_end()
+    assert not np.array_equal(*epochs), "the order must change between epochs"
+    evaluation = evaluation_batches(images, labels, batch_size=10)
+    assert [len(evaluation[i][1]) for i in range(len(evaluation))] == [10, 10, 5]  # remainder kept
+    np.testing.assert_array_equal(np.concatenate([evaluation[i][1] for i in range(3)]), labels)
 
 
 def tiny_npz(path: Path, train: int = 60, test: int = 20) -> Path:
