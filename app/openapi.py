@@ -80,7 +80,8 @@ def openapi_document() -> dict:
         "openapi": "3.1.0",
         "info": {"title": "CapsNet Visualization API", "version": "1.0.0",
                  "description": "Every stage of a trained capsule network (Sabour, Frosst & Hinton, 2017). "
-                                "Large arrays are QuantizedArray objects: value = min + (max - min) * byte / 255."},
+                                "Large arrays are QuantizedArray objects: value = min + (max - min) * byte / 255, "
+                                "the bytes deflated (zlib) and base64-encoded."},
         "paths": paths,
         "components": {"schemas": definitions["$defs"]},
     }

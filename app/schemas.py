@@ -1,7 +1,7 @@
 """Request bodies, validated by pydantic: a clear 422 for NaN, wrong shapes or ranges."""
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated, Literal, Optional
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
@@ -51,13 +51,16 @@ Grid = list[list[float]]
 
 
 class QuantizedArray(BaseModel):
-    """A large array: value = min + (max - min) * byte / 255, bytes base64-encoded, C order."""
+    """A large array: value = min + (max - min) * byte / 255; the prod(shape) bytes, in C order,
+    deflated (zlib format, RFC 1950) and base64-encoded."""
 
-    encoding: str = Field(description="always 'uint8'")
+    encoding: Literal["uint8"] = Field(description="always 'uint8'")
+    compression: Literal["deflate"] = Field(
+        description="always 'deflate': zlib.decompress in Python, DecompressionStream('deflate') in a browser")
     shape: list[int]
     min: float
     max: float
-    data: str = Field(description="base64 of prod(shape) uint8 bytes")
+    data: str = Field(description="base64 of the deflated prod(shape) uint8 bytes")
 
 
 class PrimaryCapsPart(BaseModel):

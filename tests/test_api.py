@@ -7,12 +7,13 @@ import json
 import os
 import subprocess
 import sys
+import zlib
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from app.encoding import dequantize
+from app.encoding import dequantize, quantize
 from app.schemas import (AnalyzeResponse, DigitCapsResponse, KernelsResponse, ModelResponse,
                          PrimaryCapsResponse, ReconstructResponse, ReconstructionResponse,
                          ReluResponse, RoutingResponse, SweepResponse)
@@ -61,6 +62,27 @@ def test_analyze_returns_every_stage_in_the_documented_shapes(analysis):
     assert np.array(analysis["digit_caps"]["vectors"]).shape == (10, 16)
     assert np.array(analysis["reconstruction"]).shape == (28, 28)
     assert len(json.dumps(analysis)) < 300_000
+
+
+@pytest.mark.parametrize("iterations", [1, 10])
+def test_analyze_answer_stays_under_300_kb_at_any_routing_iterations(client, iterations):
+    # each iteration adds a [32, 6, 6, 10] coupling array: 10 is the largest answer
+    response = client.post("/api/analyze", json={"pixels": pixels(8), "routing_iterations": iterations})
+    assert response.status_code == 200
+    assert len(response.get_json()["routing"]["iterations"]) == iterations
+    assert len(response.data) < 300_000
+
+
+def test_quantized_arrays_are_deflated_uint8_with_a_scale():
+    encoded = quantize(np.array([[-1.0, 0.0], [0.5, 3.0]], np.float32))
+    assert (encoded["encoding"], encoded["compression"]) == ("uint8", "deflate")
+    assert (encoded["shape"], encoded["min"], encoded["max"]) == ([2, 2], -1.0, 3.0)
+    # byte = (value - min) / (max - min) * 255: 0, 255/4 = 63.75 -> 64, 1.5/4*255 = 95.6 -> 96, 255
+    assert zlib.decompress(base64.b64decode(encoded["data"])) == bytes([0, 64, 96, 255])
+    # back to within (max - min) / 510 = 4 / 510
+    np.testing.assert_allclose(dequantize(encoded), [[-1.0, 0.0], [0.5, 3.0]], atol=4 / 510)
+    # a constant array: every byte 0, and it still decodes to the constant
+    np.testing.assert_array_equal(dequantize(quantize(np.full((3, 3), 0.25))), np.full((3, 3), 0.25))
 
 
 @pytest.mark.parametrize("label", range(10))

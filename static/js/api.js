@@ -38,7 +38,33 @@ async function request(url, options = {}) {
     throw new ApiError(message, response.status);
   }
   if (payload === null) throw new ApiError(`Unexpected answer from ${url}.`, response.status);
+  await inflateArrays(payload);
   return payload;
+}
+
+/** base64 of zlib-deflated bytes -> the bytes (the browser's own DecompressionStream). */
+async function inflate(base64) {
+  const deflated = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  const stream = new Blob([deflated]).stream().pipeThrough(new DecompressionStream('deflate'));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/**
+ * Large arrays arrive as {encoding: 'uint8', compression: 'deflate', data: base64, ...}:
+ * replace each one's `data` by its inflated bytes, in place, so that drawing code stays synchronous.
+ */
+async function inflateArrays(node) {
+  if (!node || typeof node !== 'object') return;
+  if (node.encoding === 'uint8' && node.compression === 'deflate' && typeof node.data === 'string') {
+    try {
+      node.data = await inflate(node.data);
+    } catch (err) {
+      throw new ApiError(`The server sent a damaged array (${err.message}).`);
+    }
+    delete node.compression;
+    return;
+  }
+  await Promise.all(Object.values(node).map(inflateArrays));
 }
 
 export function getJSON(url, signal) {

@@ -1,19 +1,20 @@
 // Arrays and pictures: decoding quantised arrays, colour maps, ImageData atlases.
 import { VIRIDIS_RGB } from '../vendor/viridis.js';
 
-/** Decode the API's quantised array {encoding: 'uint8', shape, min, max, data: base64}. */
+/** Decode the API's quantised array {encoding: 'uint8', shape, min, max, data: bytes}
+ * (api.js has already inflated `data` into a Uint8Array). */
 export function decodeQ(q) {
-  if (!q || q.encoding !== 'uint8' || !Array.isArray(q.shape)) {
+  if (!q || q.encoding !== 'uint8' || !Array.isArray(q.shape) || !(q.data instanceof Uint8Array)) {
     throw new Error('Unexpected array encoding from the server.');
   }
-  const binary = atob(q.data);
+  const bytes = q.data;
   const size = q.shape.reduce((a, b) => a * b, 1);
-  if (binary.length !== size) {
-    throw new Error(`Array of shape [${q.shape}] has ${binary.length} values, expected ${size}.`);
+  if (bytes.length !== size) {
+    throw new Error(`Array of shape [${q.shape}] has ${bytes.length} values, expected ${size}.`);
   }
   const out = new Float32Array(size);
   const scale = (q.max - q.min) / 255;
-  for (let i = 0; i < size; i += 1) out[i] = q.min + scale * binary.charCodeAt(i);
+  for (let i = 0; i < size; i += 1) out[i] = q.min + scale * bytes[i];
   return { shape: q.shape.slice(), data: out, min: q.min, max: q.max };
 }
 
