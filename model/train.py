@@ -168,9 +168,11 @@ def resume_from_export(model: CapsNet, optimizer, output: str, steps_per_epoch: 
     epochs = int(metadata["epochs"])
     optimizer.iterations.assign(epochs * steps_per_epoch)
     print(f"resuming from {output} after {epochs} epochs", flush=True)
-    return epochs, {"training_seconds": metadata.get("training_seconds", 0.0),
-                    "best_validation_accuracy": metadata.get("validation_accuracy", -1.0),
-                    "best_validation_loss": metadata.get("validation_loss", float("inf"))}
+    state = {"training_seconds": metadata.get("training_seconds", 0.0),
+             "best_validation_accuracy": metadata.get("validation_accuracy", -1.0)}
+    if "validation_loss" in metadata:  # older exports lack it; absent counts as +inf (strict JSON)
+        state["best_validation_loss"] = metadata["validation_loss"]
+    return epochs, state
 
 
 def main(argv: list[str] | None = None) -> None:

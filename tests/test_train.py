@@ -113,6 +113,11 @@ def test_resume_from_an_exported_checkpoint(tmp_path):
     assert float(optimizer.learning_rate.numpy()) == pytest.approx(7.29e-4, rel=1e-5)
     for original, restored in zip(trained.weights, model.weights):
         np.testing.assert_array_equal(np.asarray(original), np.asarray(restored))
+    # an export without validation_loss (older metadata): no Infinity in the JSON state file
+    export_weights(trained, output, {"epochs": 3, "validation_accuracy": 0.25})
+    _, state = resume_from_export(build_capsnet(), keras.optimizers.Adam(), str(output), steps_per_epoch=7)
+    assert "best_validation_loss" not in state
+    json.dumps(state, allow_nan=False)
     # nothing exported: a clear exit instead of training from scratch
     with pytest.raises(SystemExit, match="--resume"):
         resume_from_export(build_capsnet(), keras.optimizers.Adam(), str(tmp_path / "none.weights.h5"), 7)
