@@ -35,9 +35,6 @@ def quantize(array) -> dict:
 
 def dequantize(encoded: dict) -> np.ndarray:
     """The inverse of `quantize`, to within (max - min) / 510."""
-    raw = base64.b64decode(encoded["data"])
-    if encoded.get("compression") == "deflate":
-        raw = zlib.decompress(raw)
-    data = np.frombuffer(raw, dtype=np.uint8)
+    data = np.frombuffer(zlib.decompress(base64.b64decode(encoded["data"])), dtype=np.uint8)
     values = encoded["min"] + (encoded["max"] - encoded["min"]) * data.astype(np.float32) / 255.0
     return values.reshape(encoded["shape"])

@@ -6,9 +6,9 @@ validation accuracy improves, the weights exported to --output with their metada
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import platform
-import contextlib
 import shutil
 import time
 from pathlib import Path

@@ -49,22 +49,30 @@ async function inflate(base64) {
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
-/**
- * Large arrays arrive as {encoding: 'uint8', compression: 'deflate', data: base64, ...}:
- * replace each one's `data` by its inflated bytes, in place, so that drawing code stays synchronous.
- */
-async function inflateArrays(node) {
-  if (!node || typeof node !== 'object') return;
+/** The deflated arrays inside an answer: {encoding: 'uint8', compression: 'deflate', data: base64}. */
+function deflatedArrays(node, found = []) {
+  if (!node || typeof node !== 'object') return found;
   if (node.encoding === 'uint8' && node.compression === 'deflate' && typeof node.data === 'string') {
+    found.push(node);
+  } else {
+    for (const value of Object.values(node)) deflatedArrays(value, found);
+  }
+  return found;
+}
+
+/**
+ * Replace each deflated array's `data` by its inflated bytes, in place, so that drawing code
+ * stays synchronous. One promise per array, not per number: a slider's answer holds none.
+ */
+async function inflateArrays(payload) {
+  await Promise.all(deflatedArrays(payload).map(async (node) => {
     try {
       node.data = await inflate(node.data);
     } catch (err) {
       throw new ApiError(`The server sent a damaged array (${err.message}).`);
     }
     delete node.compression;
-    return;
-  }
-  await Promise.all(Object.values(node).map(inflateArrays));
+  }));
 }
 
 export function getJSON(url, signal) {
