@@ -1,13 +1,13 @@
 """The browser page, driven with Playwright in Debian's Chromium against the live server.
 
 Needs `pip install playwright` (the Python package only; its own browsers are never
-downloaded) and `apt-get install chromium`; skipped when either is missing.
+downloaded) and `apt-get install chromium`; skipped when either is missing, except under CI
+(CI=true), where they fail saying what to install (conftest.py's `browser` fixture).
 """
 from __future__ import annotations
 
 import base64
 import io
-import os
 import re
 import time
 
@@ -17,14 +17,13 @@ from PIL import Image
 
 from conftest import gallery_digit
 
+try:
+    from playwright.sync_api import expect
+except ImportError:  # the `browser` fixture skips, or fails under CI, saying what to install
+    expect = None
+
 pytestmark = pytest.mark.browser
 
-sync_api = pytest.importorskip("playwright.sync_api")
-expect = sync_api.expect
-
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 TIMEOUT_MS = 60_000  # analyses share two CPU cores with whatever else runs
@@ -33,23 +32,14 @@ PANELS = ["conv1-kernels", "relu-maps", "primary-caps", "routing", "digit-caps",
 
 # ------------------------------------------------------------------ fixtures
 
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"Chromium not found at {CHROMIUM}")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
-
-
 class PageErrors:
     """Console messages of type error and uncaught page errors, with per-test allowances."""
 
     def __init__(self, page):
         self.messages: list[str] = []
         self.allowed: list[re.Pattern] = []
-        page.on("console", lambda m: m.type == "error" and self.messages.append(f"console: {m.text}"))
+        page.on("console", lambda m: m.type == "error" and self.messages.append(
+            f"console: {m.text} ({m.location.get('url', '')})"))
         page.on("pageerror", lambda e: self.messages.append(f"pageerror: {e}"))
 
     def allow(self, pattern: str) -> None:
@@ -64,6 +54,9 @@ def open_page(browser, url: str, viewport: dict):
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     errors = PageErrors(page)
+    # Until `python -m model.robustness` has measured the served weights the table answers
+    # 503 (the page shows its message), which Chromium logs as an error.
+    errors.allow(r"status of 503 .*/api/robustness")
     page.goto(url)
     # On load the page analyses the first gallery digit, so no panel starts empty.
     expect(page.get_by_test_id("prediction")).to_have_attribute("data-seq", re.compile(r"^\d+$"), timeout=TIMEOUT_MS)
@@ -304,7 +297,7 @@ def test_slider_redraws_the_reconstruction(page):
     page.mouse.up()
     wait_until_changed(reconstruction, changed)
 
-    page.get_by_role("button", name=re.compile("reset", re.I)).click()
+    page.get_by_role("button", name="Reset sliders").click()
     deadline = time.monotonic() + 20
     while np.abs(pixels(reconstruction) - original).max() > 0:
         assert time.monotonic() < deadline, "reset did not restore the reconstruction"

@@ -113,6 +113,17 @@ export const reconstruct = (digit, vector, signal) =>
 export const sweep = (digit, vector, signal) =>
   postJSON('/api/sweep', { digit, vector }, signal);
 
+/** Both models (CapsNet and the baseline CNN) on a 28x28 input, after `transform`. */
+export const compare = (pixels, transform, signal) =>
+  postJSON('/api/compare', { pixels, transform }, signal);
+
+/** Both models along one transform parameter; digit null: the CapsNet's own prediction. */
+export function transformSweep(pixels, { parameter, values, digit, transform }, signal) {
+  const body = { pixels, parameter, values, transform };
+  if (digit !== null) body.digit = digit;
+  return postJSON('/api/transform-sweep', body, signal);
+}
+
 /**
  * Runs async tasks one at a time and keeps only the newest waiting task, so requests
  * never pile up. `submit(task)` lets the running task finish first (smooth updates
@@ -120,8 +131,10 @@ export const sweep = (digit, vector, signal) =>
  * answer is stale). A task is `async (signal) => void` and renders its own result.
  */
 export class LatestQueue {
-  constructor(onError) {
+  /** onIdle(): called when the last task has finished and nothing waits. */
+  constructor(onError, { onIdle = null } = {}) {
     this.onError = onError;
+    this.onIdle = onIdle;
     this.pending = null;
     this.controller = null;
     this.running = false;
@@ -160,5 +173,19 @@ export class LatestQueue {
     }
     this.controller = null;
     this.running = false;
+    if (this.onIdle) this.onIdle();
+  }
+}
+
+/** A LatestQueue that marks `el` with data-busy from a submit until it is idle again. */
+export class BusyQueue extends LatestQueue {
+  constructor(el, onError) {
+    super(onError, { onIdle: () => el.removeAttribute('data-busy') });
+    this.el = el;
+  }
+
+  submit(task, options) {
+    this.el.dataset.busy = 'true';
+    super.submit(task, options);
   }
 }

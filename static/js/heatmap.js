@@ -23,6 +23,23 @@ export function flatten(nested) {
   return Float32Array.from(nested.flat(Infinity));
 }
 
+/** The shape of nested lists, e.g. [32, 6, 6] for the primary capsules' lengths. */
+export function shapeOf(nested) {
+  const shape = [];
+  for (let node = nested; Array.isArray(node); node = node[0]) shape.push(node.length);
+  return shape;
+}
+
+/** Nested lists -> {shape, data}, the form decodeQ gives, so views read both alike. */
+export function fromNested(nested) {
+  return { shape: shapeOf(nested), data: flatten(nested) };
+}
+
+/** Tiles per row for an atlas of `count` tiles, about `aspect` times wider than tall. */
+export function atlasColumns(count, aspect = 1) {
+  return Math.ceil(Math.sqrt(count * aspect));
+}
+
 export function range(data) {
   let min = Infinity;
   let max = -Infinity;
@@ -97,10 +114,10 @@ export function renderAtlas(canvas, data, {
   return { count, h, w, cols, rows, gap, width, height };
 }
 
-/** Draw a 28x28 nested list (or Float32Array) of 0..1 values as a grey image. */
-export function renderGray(canvas, image, size = 28) {
-  const data = image instanceof Float32Array ? image : flatten(image);
-  return renderAtlas(canvas, data, { count: 1, h: size, w: size, cols: 1, cmap: 'gray' });
+/** Draw an image of 0..1 values (nested rows, or {shape: [h, w], data}) in grey. */
+export function renderGray(canvas, image) {
+  const { shape: [h, w], data } = Array.isArray(image) ? fromNested(image) : image;
+  return renderAtlas(canvas, data, { count: 1, h, w, cols: 1, cmap: 'gray' });
 }
 
 /**

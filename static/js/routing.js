@@ -1,6 +1,6 @@
 // Routing by agreement: step or play through the routing iterations.
 import {
-  decodeQ, renderAtlas, renderLegend, hitTest, placeMarker, fmt, widen, legendLabels,
+  decodeQ, renderAtlas, renderLegend, hitTest, placeMarker, fmt, widen, legendLabels, atlasColumns,
 } from './heatmap.js';
 import { renderBars, argmax } from './bars.js';
 
@@ -48,7 +48,7 @@ export class RoutingView {
     });
   }
 
-  /** routing: the API's {"iterations": [{coupling: Q [32,6,6,10], lengths: [10]}]} */
+  /** routing: the API's {"iterations": [{coupling: Q [types, rows, cols, digits], lengths: [digits]}]} */
   setData(routing, winner) {
     this.stop();
     this.iterations = routing.iterations.map((it) => ({
@@ -63,12 +63,22 @@ export class RoutingView {
     this.show(n - 1);
   }
 
+  /** Index of capsule (type, row, col)'s coupling to digit 0; its coupling to d is at + d. */
+  offset(type, row, col) {
+    const [, rows, cols, digits] = this.iterations[0].coupling.shape;
+    return ((type * rows + row) * cols + col) * digits;
+  }
+
+  get digits() {
+    return this.iterations[0].coupling.shape[3];
+  }
+
   /** Final-iteration coupling of capsule (type, row, col) to each digit. */
   finalCoupling(type, row, col) {
     const last = this.iterations[this.iterations.length - 1];
     if (!last) return null;
-    const base = ((type * 6 + row) * 6 + col) * 10;
-    return Array.from(last.coupling.data.subarray(base, base + 10));
+    const base = this.offset(type, row, col);
+    return Array.from(last.coupling.data.subarray(base, base + this.digits));
   }
 
   targetDigit() {
@@ -79,7 +89,7 @@ export class RoutingView {
     const it = this.iterations[this.current];
     if (!it) return '';
     const d = this.targetDigit();
-    const c = it.coupling.data[((type * 6 + row) * 6 + col) * 10 + d];
+    const c = it.coupling.data[this.offset(type, row, col) + d];
     return `Primary capsule type ${type}, row ${row}, column ${col}: coupling to digit ${d} = ${c.toFixed(3)} in iteration ${this.current + 1}`;
   }
 
@@ -105,12 +115,13 @@ export class RoutingView {
     const it = this.iterations[this.current];
     const d = this.targetDigit();
     const { min, max } = this.colourRange(d);
+    const [types, rows, cols, digits] = it.coupling.shape;
     this.layout = renderAtlas(this.els.heat, it.coupling.data, {
-      count: 32, h: 6, w: 6, cols: 8, gap: 1, min, max, offset: d, step: 10,
+      count: types, h: rows, w: cols, cols: atlasColumns(types, 2), gap: 1, min, max, offset: d, step: digits,
     });
     renderLegend(this.els.legend, 'viridis', legendLabels(min, max));
     this.els.heat.setAttribute('aria-label',
-      `Coupling of the 1152 primary capsules to digit ${d} in routing iteration ${this.current + 1} of ${n}`);
+      `Coupling of the ${types * rows * cols} primary capsules to digit ${d} in routing iteration ${this.current + 1} of ${n}`);
     renderBars(this.els.bars, it.lengths, { winner: argmax(it.lengths), title: 'length' });
     this.els.step.textContent = `Iteration ${this.current + 1} of ${n}`;
     this.els.position.value = String(this.current + 1);
@@ -119,9 +130,9 @@ export class RoutingView {
     this.els.digitName.textContent = String(d);
     let mean = 0;
     const { data } = it.coupling;
-    for (let i = d; i < data.length; i += 10) mean += data[i];
-    mean /= data.length / 10;
-    this.els.summary.textContent = `Average coupling to ${d}: ${fmt(mean, 3)} (uniform would be 0.100). `
+    for (let i = d; i < data.length; i += digits) mean += data[i];
+    mean /= data.length / digits;
+    this.els.summary.textContent = `Average coupling to ${d}: ${fmt(mean, 3)} (uniform would be ${(1 / digits).toFixed(3)}). `
       + `Longest digit capsule after this iteration: ${argmax(it.lengths)}.`;
     if (this.selected) placeMarker(this.els.marker, this.layout, this.selected.type, this.selected.row, this.selected.col);
     this.updateCaption();
@@ -134,7 +145,7 @@ export class RoutingView {
     let max = -Infinity;
     for (const it of this.iterations) {
       const { data } = it.coupling;
-      for (let i = d; i < data.length; i += 10) {
+      for (let i = d; i < data.length; i += this.digits) {
         if (data[i] < min) min = data[i];
         if (data[i] > max) max = data[i];
       }

@@ -1,23 +1,23 @@
-// Reconstruction: the decoder redraws the digit from one digit capsule's 16 numbers.
-// Sixteen sliders nudge those numbers; the picture follows while dragging.
+// Reconstruction: the decoder redraws the digit from one digit capsule's numbers.
+// One slider per dimension nudges them; the picture follows while dragging.
 import * as api from './api.js';
 import { decodeQ, renderGray, renderAtlas, fmt } from './heatmap.js';
-
-const HALF_RANGE = 0.25;
-const DIMS = 16;
 
 export class ReconstructionView {
   /**
    * els: {canvas, sliders, digit, reset, sweepButton, sweep, sweepNote, vectorNote}
-   * onError(err) shows a message to the user.
+   * dims: the digit capsules' dimension; halfRange: how far each slider reaches either side
+   * of the capsule's value (both from /api/model). onError(err) shows a message to the user.
    */
-  constructor(els, { onError }) {
+  constructor(els, { dims, halfRange, onError }) {
     this.els = els;
+    this.dims = dims;
+    this.halfRange = halfRange;
     this.onError = onError;
-    this.vectors = null; // 10 x 16 from digit_caps.vectors
+    this.vectors = null; // digits x dims, from digit_caps.vectors
     this.prediction = null;
     this.digit = 0;
-    this.base = new Array(DIMS).fill(0);
+    this.base = new Array(dims).fill(0);
     this.inputs = [];
     this.outputs = [];
     this.frame = 0;
@@ -30,16 +30,7 @@ export class ReconstructionView {
     els.digit.addEventListener('change', () => {
       this.selectDigit(Number(els.digit.value));
     });
-    els.reset.addEventListener('click', () => {
-      this.setSliders(this.base);
-      if (this.baseReconstruction) {
-        this.cancel();
-        renderGray(this.els.canvas, this.baseReconstruction);
-      } else {
-        this.requestReconstruction(true);
-      }
-      this.refreshSweep();
-    });
+    els.reset.addEventListener('click', () => this.showBase());
     els.sweepButton.addEventListener('click', () => {
       this.sweepShown = true;
       this.refreshSweep();
@@ -48,7 +39,7 @@ export class ReconstructionView {
 
   buildSliders() {
     const rows = [];
-    for (let d = 0; d < DIMS; d += 1) {
+    for (let d = 0; d < this.dims; d += 1) {
       const row = document.createElement('div');
       row.className = 'slider-row';
       const label = document.createElement('label');
@@ -59,8 +50,8 @@ export class ReconstructionView {
       input.id = `slider-${d}`;
       input.dataset.testid = `slider-${d}`;
       input.step = '0.01';
-      input.min = '-0.25';
-      input.max = '0.25';
+      input.min = String(-this.halfRange);
+      input.max = String(this.halfRange);
       input.value = '0';
       input.disabled = true;
       const output = document.createElement('output');
@@ -92,11 +83,11 @@ export class ReconstructionView {
       const input = this.inputs[d];
       input.disabled = false;
       // Widen first so the browser never clamps the new value to the old range.
-      input.min = String(Math.min(Number(input.min), v - HALF_RANGE));
-      input.max = String(Math.max(Number(input.max), v + HALF_RANGE));
+      input.min = String(Math.min(Number(input.min), v - this.halfRange));
+      input.max = String(Math.max(Number(input.max), v + this.halfRange));
       input.value = String(v);
-      input.min = String(v - HALF_RANGE);
-      input.max = String(v + HALF_RANGE);
+      input.min = String(v - this.halfRange);
+      input.max = String(v + this.halfRange);
       input.value = String(v);
       this.updateOutput(d);
     });
@@ -118,7 +109,6 @@ export class ReconstructionView {
     if (!this.vectors) return;
     this.digit = digit;
     this.base = this.vectors[digit].map(Number);
-    this.setSliders(this.base);
     let norm = 0;
     for (const v of this.base) norm += v * v;
     this.els.vectorNote.textContent = digit === this.prediction
@@ -126,9 +116,15 @@ export class ReconstructionView {
       : `Decoding digit capsule ${digit} instead of the prediction ${this.prediction} (length ${Math.sqrt(norm).toFixed(3)}): what would your input look like as a ${digit}?`;
     this.els.canvas.setAttribute('aria-label', `Reconstruction decoded from digit capsule ${digit}`);
     this.baseReconstruction = reconstruction;
-    if (reconstruction) {
+    this.showBase();
+  }
+
+  /** The unmodified capsule: its known reconstruction, or ask the decoder once. */
+  showBase() {
+    this.setSliders(this.base);
+    if (this.baseReconstruction) {
       this.cancel();
-      renderGray(this.els.canvas, reconstruction);
+      renderGray(this.els.canvas, this.baseReconstruction);
     } else {
       this.requestReconstruction(true);
     }

@@ -1,0 +1,126 @@
+// Primary capsules: the lengths of every capsule type's grid, and one selected capsule's vector.
+import {
+  decodeQ, fromNested, range, renderAtlas, renderLegend, hitTest, placeMarker, fmt, widen, legendLabels,
+  atlasColumns,
+} from './heatmap.js';
+import { argmax } from './bars.js';
+
+export class PrimaryCapsView {
+  /**
+   * els: {canvas, marker, legend, stretch, title, vector}
+   * onSelect({type, row, col, index}) follows every selection; couplingOf(type, row, col)
+   * gives the capsule's coupling to each digit in the last routing iteration.
+   */
+  constructor(els, { onSelect, couplingOf }) {
+    this.els = els;
+    this.onSelect = onSelect;
+    this.couplingOf = couplingOf;
+    this.lengths = null; // {shape: [types, rows, cols], data}
+    this.vectors = null; // decoded [types, rows, cols, dim]
+    this.layout = null;
+    this.selected = null; // {type, row, col}
+    this.picked = false; // the user chose it: keep it for the next input
+
+    els.stretch.addEventListener('change', () => this.render());
+    const { canvas } = els;
+    canvas.addEventListener('click', (e) => {
+      const hit = hitTest(canvas, this.layout, e);
+      if (hit) this.select(hit.index, hit.y, hit.x, true);
+    });
+    canvas.addEventListener('pointermove', (e) => {
+      const hit = hitTest(canvas, this.layout, e);
+      canvas.title = hit && this.lengths
+        ? `Type ${hit.index}, row ${hit.y}, column ${hit.x}: length ${this.lengthAt(hit.index, hit.y, hit.x).toFixed(3)}`
+        : '';
+    });
+    canvas.addEventListener('keydown', (e) => this.onKey(e));
+  }
+
+  /** part: the analysis' primary_caps {lengths, vectors, pre_squash_lengths}. */
+  setData(part) {
+    this.lengths = fromNested(part.lengths);
+    this.vectors = decodeQ(part.vectors);
+    this.render();
+    if (!this.picked || !this.selected) {
+      const [, rows, cols] = this.lengths.shape;
+      const best = argmax(this.lengths.data);
+      this.selected = { type: Math.floor(best / (rows * cols)), row: Math.floor((best % (rows * cols)) / cols), col: best % cols };
+    }
+    const { type, row, col } = this.selected;
+    this.select(type, row, col, false);
+  }
+
+  index(type, row, col) {
+    const [, rows, cols] = this.lengths.shape;
+    return (type * rows + row) * cols + col;
+  }
+
+  lengthAt(type, row, col) {
+    return this.lengths.data[this.index(type, row, col)];
+  }
+
+  render() {
+    if (!this.lengths) return;
+    const [types, h, w] = this.lengths.shape;
+    const r = range(this.lengths.data);
+    const { min, max } = this.els.stretch.checked ? widen(r.min, r.max) : { min: 0, max: 1 };
+    this.layout = renderAtlas(this.els.canvas, this.lengths.data, {
+      count: types, h, w, cols: atlasColumns(types, 2), gap: 1, min, max,
+    });
+    renderLegend(this.els.legend, 'viridis', legendLabels(min, max));
+    if (this.selected) placeMarker(this.els.marker, this.layout, this.selected.type, this.selected.row, this.selected.col);
+  }
+
+  onKey(e) {
+    if (!this.selected || !this.lengths) return;
+    const [types, rows, cols] = this.lengths.shape;
+    let { type, row, col } = this.selected;
+    switch (e.key) {
+      case 'ArrowLeft': col -= 1; break;
+      case 'ArrowRight': col += 1; break;
+      case 'ArrowUp': row -= 1; break;
+      case 'ArrowDown': row += 1; break;
+      case 'PageUp': type -= 1; break;
+      case 'PageDown': type += 1; break;
+      default: return;
+    }
+    e.preventDefault();
+    this.select((type + types) % types, (row + rows) % rows, (col + cols) % cols, true);
+  }
+
+  select(type, row, col, picked) {
+    this.selected = { type, row, col };
+    if (picked) this.picked = true;
+    placeMarker(this.els.marker, this.layout, type, row, col);
+    if (!this.vectors) return;
+    const index = this.index(type, row, col);
+    const dim = this.vectors.shape[3];
+    const vector = Array.from(this.vectors.data.subarray(index * dim, (index + 1) * dim));
+    const coupling = this.couplingOf(type, row, col);
+    const vote = coupling ? argmax(coupling) : null;
+    this.els.title.textContent = `Capsule type ${type}, row ${row}, column ${col}: length ${this.lengthAt(type, row, col).toFixed(3)}. `
+      + (vote === null ? '' : `It votes for digit ${vote} (coupling ${coupling[vote].toFixed(3)} in the last routing iteration).`);
+    this.renderVector(vector);
+    this.onSelect({ type, row, col, index });
+  }
+
+  renderVector(vector) {
+    const a = Math.max(...vector.map(Math.abs), 1e-6);
+    this.els.vector.replaceChildren(...vector.map((v, i) => {
+      const li = document.createElement('li');
+      li.title = `Dimension ${i}: ${v.toFixed(4)}`;
+      const num = document.createElement('span');
+      num.className = 'num';
+      num.textContent = fmt(v, 3);
+      const bar = document.createElement('span');
+      bar.className = 'mini-bar';
+      const fill = document.createElement('span');
+      fill.className = v < 0 ? 'mini-fill negative' : 'mini-fill';
+      fill.style.width = `${(50 * Math.abs(v)) / a}%`;
+      fill.style.left = v < 0 ? `${50 - (50 * Math.abs(v)) / a}%` : '50%';
+      bar.append(fill);
+      li.append(num, bar);
+      return li;
+    }));
+  }
+}

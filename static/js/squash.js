@@ -1,0 +1,76 @@
+// Squashing: the curve |s|^2 / (1 + |s|^2) with every primary capsule placed on it, from the
+// lengths the server measured before and after squashing (never inverted from rounded values).
+import { flatten } from './heatmap.js';
+import {
+  COLORS, prepare, axes, series, legend,
+} from './chart.js';
+
+const X_MAX = 4; // longer raw vectors all squash to nearly 1: the last tick reads ">= 4"
+const ASPECT = 240 / 560;
+
+export const squash = (n) => (n * n) / (1 + n * n);
+
+export class SquashPlot {
+  constructor(canvas) {
+    this.canvas = canvas;
+    this.before = null; // Float32Array of |s|, capsule order as in primary_caps.lengths
+    this.after = null;
+    this.selected = null; // index into both
+    let frame = 0;
+    window.addEventListener('resize', () => {
+      if (frame) return;
+      frame = requestAnimationFrame(() => {
+        frame = 0;
+        this.draw();
+      });
+    });
+  }
+
+  /** part: the analysis' primary_caps {lengths, pre_squash_lengths}. */
+  setData(part) {
+    this.before = flatten(part.pre_squash_lengths);
+    this.after = flatten(part.lengths);
+    this.draw();
+  }
+
+  select(index) {
+    this.selected = index;
+    this.draw();
+  }
+
+  draw() {
+    const { ctx, W, H } = prepare(this.canvas, ASPECT);
+    const frame = axes(ctx, { x: 0, y: 0, w: W, h: H }, {
+      x: { min: 0, max: X_MAX, label: 'length before squashing \u2016s\u2016', ticks: [0, 1, 2, 3, 4], format: (n) => (n === X_MAX ? `\u2265${n}` : String(n)) },
+      y: { min: 0, max: 1, label: 'length after', ticks: [0, 0.5, 1] },
+    });
+    const xs = Array.from({ length: 201 }, (_, i) => (i / 200) * X_MAX);
+    series(ctx, frame, xs, xs.map(squash), { color: COLORS.capsnet, width: 2 });
+    legend(ctx, frame, [{ label: 'squash', color: COLORS.capsnet }, { label: 'a primary capsule', color: 'rgba(120, 160, 255, 0.8)' }]);
+    if (!this.before) return;
+    ctx.fillStyle = 'rgba(120, 160, 255, 0.35)';
+    for (let i = 0; i < this.before.length; i += 1) {
+      ctx.beginPath();
+      ctx.arc(frame.X(this.before[i]), frame.Y(this.after[i]), 2.5, 0, 2 * Math.PI);
+      ctx.fill();
+    }
+    if (this.selected === null) return;
+    const n = this.before[this.selected];
+    const v = this.after[this.selected];
+    const px = frame.X(n);
+    const py = frame.Y(v);
+    ctx.fillStyle = COLORS.marker;
+    ctx.strokeStyle = '#000';
+    ctx.lineWidth = 1.5;
+    ctx.beginPath();
+    ctx.arc(px, py, 6, 0, 2 * Math.PI);
+    ctx.fill();
+    ctx.stroke();
+    ctx.fillStyle = COLORS.strong;
+    const right = n > X_MAX * 0.6;
+    const below = py - 22 < frame.top;
+    ctx.textAlign = right ? 'right' : 'left';
+    ctx.textBaseline = below ? 'top' : 'bottom';
+    ctx.fillText(`\u2016s\u2016 = ${n.toFixed(2)} \u2192 length ${v.toFixed(3)}`, px + (right ? -10 : 10), below ? py + 10 : py - 8);
+  }
+}
