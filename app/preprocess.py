@@ -2,129 +2,130 @@
 
 MNIST was made by fitting each digit, anti-aliased and with its aspect ratio kept, into a
 20x20 box and centring its centre of mass in a 28x28 field, light ink on black. One
-function, `to_mnist`, does the same for every input the server accepts.
+function, `to_mnist`, does the same for every input the server accepts. Uploads are first
+decoded to a small grey image (app/decode.py); the ink is then measured from the ink itself,
+never from the image's area: a thin pen on a big page and a bold digit filling its frame
+come out alike.
 """
 from __future__ import annotations
 
-import io
-
 import numpy as np
-from PIL import Image, ImageFilter, ImageOps
+from PIL import Image, ImageFilter
 
+from app.decode import block_mean, decode_grey, grey_from_image
 from app.errors import ApiError
 
-ACCEPTED_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP")
-MAX_PIXELS = 24_000_000  # a 6000x4000 photo; more is refused before decoding
 BOX, FIELD = 20, 28
 WORKING_SIDE = 160  # ink is cropped and normalised at this resolution, then fitted into the box
 MNIST_STROKE = 2.4  # typical MNIST stroke width, in pixels of the 20x20 box
-Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow's own bomb check, as a second line
+MIN_CONTRAST = 0.08  # ink closer than this to the paper's level is not a digit
+MIN_SIGNAL = 8.0  # ... nor ink less than this many noise deviations above it
+MIN_EXTENT = 8  # pixels the ink must span, at the working grid's scale
+SPECK = 0.002  # share of the ink's mass cut from each side when cropping: dust, not digit
+NO_DIGIT = "No digit found in the image: {}. Send a darker or larger digit."
 
 
-def open_image(data: bytes) -> Image.Image:
-    """Decode an upload safely: known formats only, pixel count checked before decoding."""
-    if not data:
-        raise ApiError("The image file is empty.", 400)
-    try:
-        image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
-    except Image.DecompressionBombError as error:
-        raise ApiError(f"Image has too many pixels ({error}).", 413) from error
-    except (OSError, ValueError, SyntaxError) as error:
-        raise ApiError("The file is not an image in a supported format "
-                       f"({', '.join(ACCEPTED_FORMATS)}).", 415) from error
-    width, height = image.size
-    if width * height > MAX_PIXELS:
-        raise ApiError(f"Image is {width}x{height} pixels: at most {MAX_PIXELS:,} are accepted.", 413)
-    if width < 1 or height < 1:
-        raise ApiError("Image has no pixels.", 422)
-    try:
-        image.seek(0)  # first frame of an animation
-        image.load()
-    except (OSError, ValueError, SyntaxError, EOFError) as error:
-        raise ApiError(f"The image is truncated or corrupt ({error}).", 400) from error
-    except Image.DecompressionBombError as error:
-        raise ApiError(f"Image has too many pixels ({error}).", 413) from error
-    return image
+def dark_ink(gray: np.ndarray) -> bool:
+    """Ink is the minority, so the median is the paper; the ink lies on the side farther from
+    it (a grey page with dark ink, or a black canvas with white strokes)."""
+    paper = float(np.median(gray))
+    darkest, lightest = np.quantile(gray, [1e-4, 1 - 1e-4])
+    return paper - float(darkest) > float(lightest) - paper
 
 
-def grayscale(image: Image.Image) -> np.ndarray:
-    """Any mode and bit depth -> float32 (h, w) in 0..1; transparency over a contrasting background."""
-    image = ImageOps.exif_transpose(image) or image
-    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
-        values = np.asarray(image, dtype=np.float32)
-        top = 65535.0 if values.max() > 255 else 255.0
-        return np.clip(values / top, 0.0, 1.0) if image.mode != "F" else _unit_range(values)
-    has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
-    if not has_alpha:
-        return np.asarray(image.convert("L"), dtype=np.float32) / 255.0
-    rgba = np.asarray(image.convert("RGBA"), dtype=np.float32) / 255.0
-    alpha = rgba[..., 3]
-    luminance = rgba[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-    if alpha.min() >= 1.0:
-        return luminance
-    # A canvas export: strokes opaque, background transparent. Put the strokes on the
-    # colour they stand out from, so black-on-transparent and white-on-transparent both work.
-    ink_luminance = float((luminance * alpha).sum() / max(alpha.sum(), 1e-6))
-    background = 1.0 if ink_luminance < 0.5 else 0.0
-    return alpha * luminance + (1.0 - alpha) * background
-
-
-def _unit_range(values: np.ndarray) -> np.ndarray:
-    values = np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
-    low, high = float(values.min()), float(values.max())
-    return np.zeros_like(values) if high <= low else (values - low) / (high - low)
+def background_light(gray: np.ndarray) -> np.ndarray | float:
+    """The paper's level under uneven light: a quadratic surface fitted to the paper alone
+    (about 32x32 block means, ink blocks rejected by Otsu's threshold on the residual, four
+    rounds). A surface cannot follow strokes, so even a bold digit filling the frame stays."""
+    height, width = gray.shape
+    if max(height, width) < 64:  # already digit-sized, e.g. MNIST itself
+        return 0.0
+    step = int(np.ceil(max(height, width) / 32))
+    small = block_mean(gray, step).ravel()
+    side = float(max(height, width))
+    rows, cols = np.divmod(np.arange(small.size), int(np.ceil(width / step)))
+    y, x = ((rows + 0.5) * step - height / 2) / side, ((cols + 0.5) * step - width / 2) / side
+    terms = np.stack([np.ones_like(x), x, y, x * x, x * y, y * y], axis=1)
+    paper = np.ones(small.size, bool)
+    for _ in range(4):
+        coefficients = np.linalg.lstsq(terms[paper], small[paper], rcond=None)[0]
+        residual = small - terms @ coefficients
+        below = residual < otsu_threshold(residual)
+        if below.sum() < 2 * terms.shape[1]:
+            break
+        paper = below
+    c = coefficients.astype(np.float32)
+    y = (np.arange(height, dtype=np.float32) + 0.5 - height / 2) / side
+    x = (np.arange(width, dtype=np.float32) + 0.5 - width / 2) / side
+    return ((c[0] + c[2] * y + c[5] * y * y)[:, None] + (c[1] * x + c[3] * x * x)[None, :]
+            + c[4] * y[:, None] * x[None, :])
 
 
 def ink_map(gray: np.ndarray) -> np.ndarray:
-    """Light ink on black, background exactly 0, strongest ink 1 (dark-on-light is inverted)."""
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    background = float(np.median(border))
-    if background > 0.5:
-        gray, background = 1.0 - gray, 1.0 - background
-    ink = subtract_uneven_light(gray - background)
-    peak = float(np.percentile(ink, 99.9))
-    if peak < 0.08:  # no visible ink: a blank canvas or a flat photo
-        return np.zeros_like(gray)
-    ink = np.clip(ink / peak, 0.0, 1.0)
-    # Paper texture, JPEG noise and uneven light sit well below the ink: remove them.
-    floor = min(0.5 * otsu_threshold(ink), 0.35)
-    return np.clip((ink - floor) / (1.0 - floor), 0.0, 1.0)
+    """Light ink on black: paper exactly 0, the ink's typical peak 1 (dark-on-light is inverted).
+
+    Otsu's threshold splits ink from paper; the paper's median and spread give its level and
+    noise, the ink's 90th percentile its peak. Raises a 422 when there is no digit to see."""
+    if dark_ink(gray):
+        gray = 1.0 - gray
+    residual = gray - background_light(gray)
+    threshold = otsu_threshold(residual)
+    paper, ink = residual[residual < threshold], residual[residual >= threshold]
+    if paper.size == 0 or ink.size == 0:
+        raise ApiError(NO_DIGIT.format("the image is uniform"), 422)
+    level = float(np.median(paper))
+    noise = 1.4826 * float(np.median(np.abs(paper - level)))
+    peak = float(np.percentile(ink, 90))
+    contrast = peak - level
+    if contrast < max(MIN_CONTRAST, MIN_SIGNAL * noise):
+        raise ApiError(NO_DIGIT.format(f"the darkest marks differ from the paper by {contrast:.0%}, "
+                                       f"its noise is {noise:.1%}"), 422)
+    floor = level + max(4.0 * noise, 0.25 * contrast)  # anti-aliased edges stay, grain goes
+    return np.clip((residual - floor) / (peak - floor), 0.0, 1.0)
 
 
-def subtract_uneven_light(ink: np.ndarray, grid: int = 4) -> np.ndarray:
-    """Remove a slowly varying background (shade across a photo): the darkest level of each
-    cell of a coarse grid, interpolated. Cells are far wider than any stroke, so ink stays."""
-    height, width = ink.shape
-    if max(height, width) < 64:  # already digit-sized, e.g. MNIST itself
-        return ink
-    cell = int(np.ceil(max(height, width) / grid))
-    padded = np.pad(ink, ((0, -height % cell), (0, -width % cell)), mode="edge")
-    floor = padded.reshape(padded.shape[0] // cell, cell, padded.shape[1] // cell, cell).min(axis=(1, 3))
-    background = np.asarray(Image.fromarray(floor.astype(np.float32)).resize(
-        (padded.shape[1], padded.shape[0]), Image.Resampling.BILINEAR))[:height, :width]
-    return ink - np.maximum(background, 0.0)
-
-
-def otsu_threshold(values: np.ndarray) -> float:
+def otsu_threshold(values: np.ndarray, bins: int = 256) -> float:
     """The level that best separates two classes of values (Otsu, 1979)."""
-    histogram, edges = np.histogram(values, bins=64, range=(0.0, 1.0))
-    centres = (edges[:-1] + edges[1:]) / 2
-    weight = np.cumsum(histogram)
-    mean = np.cumsum(histogram * centres)
-    total, total_mean = weight[-1], mean[-1]
-    background, foreground = weight, total - weight
-    valid = (background > 0) & (foreground > 0)
-    between = np.zeros_like(centres)
-    mu_b = mean[valid] / background[valid]
-    mu_f = (total_mean - mean[valid]) / foreground[valid]
-    between[valid] = background[valid] * foreground[valid] * (mu_b - mu_f) ** 2
-    return float(centres[np.argmax(between)]) if valid.any() else 0.5
+    low, high = float(values.min()), float(values.max())
+    if high <= low:
+        return high
+    histogram, edges = np.histogram(values, bins=bins, range=(low, high))
+    weight = np.cumsum(histogram)[:-1].astype(np.float64)
+    mean = np.cumsum(histogram * (edges[:-1] + edges[1:]) / 2)[:-1]
+    total, total_mean = float(histogram.sum()), float((histogram * (edges[:-1] + edges[1:]) / 2).sum())
+    foreground = total - weight
+    valid = (weight > 0) & (foreground > 0)
+    between = np.zeros_like(weight)
+    mu_b, mu_f = mean[valid] / weight[valid], (total_mean - mean[valid]) / foreground[valid]
+    between[valid] = weight[valid] * foreground[valid] * (mu_b - mu_f) ** 2
+    return float(edges[1 + np.argmax(between)]) if valid.any() else high
 
 
-def crop_to_ink(ink: np.ndarray, level: float = 0.1) -> np.ndarray:
-    rows = np.flatnonzero((ink > level).any(axis=1))
-    cols = np.flatnonzero((ink > level).any(axis=0))
-    return ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+def ink_bounds(profile: np.ndarray, trim: float = SPECK) -> tuple[int, int]:
+    """First and one-past-last index holding the ink's mass, less `trim` of it on each side."""
+    cumulative = np.cumsum(profile)
+    total = float(cumulative[-1])
+    start = int(np.searchsorted(cumulative, trim * total, side="right"))
+    end = int(np.searchsorted(cumulative, (1.0 - trim) * total, side="left"))
+    return start, max(end + 1, start + 1)
+
+
+def crop_to_ink(ink: np.ndarray, level: float = 0.1, trim: float = SPECK) -> np.ndarray:
+    visible = np.where(ink > level, ink, 0.0)
+    top, bottom = ink_bounds(visible.sum(axis=1), trim)
+    left, right = ink_bounds(visible.sum(axis=0), trim)
+    return ink[top:bottom, left:right]
+
+
+def shrink_keeping_strokes(ink: np.ndarray, side: int = WORKING_SIDE) -> np.ndarray:
+    """At most `side` pixels a side by taking each block's maximum: a hairline that an average
+    would fade survives (its width is set to MNIST's pen afterwards)."""
+    factor = int(np.ceil(max(ink.shape) / side))
+    if factor <= 1:
+        return ink
+    height, width = ink.shape
+    padded = np.pad(ink, ((0, -height % factor), (0, -width % factor)))
+    return padded.reshape(padded.shape[0] // factor, factor, -1, factor).max(axis=(1, 3))
 
 
 def resize(ink: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -153,10 +154,12 @@ def normalise_stroke(ink: np.ndarray) -> np.ndarray:
     size = int(round(abs(target - width))) | 1  # odd filter sizes only
     if width < 0.6 * target and size >= 3:
         padded = np.pad(ink, size)  # room for the stroke to grow past the crop
-        return crop_to_ink(np.asarray(Image.fromarray(padded.astype(np.float32)).filter(ImageFilter.MaxFilter(size))))
+        grown = np.asarray(Image.fromarray(padded.astype(np.float32)).filter(ImageFilter.MaxFilter(size)))
+        return crop_to_ink(grown, trim=0.0)
     if width > 1.8 * target and size >= 3:
         size = min(size, int(width) // 2 * 2 - 1)  # never erase a stroke
-        return crop_to_ink(np.asarray(Image.fromarray(ink.astype(np.float32)).filter(ImageFilter.MinFilter(size))))
+        thinned = np.asarray(Image.fromarray(ink.astype(np.float32)).filter(ImageFilter.MinFilter(size)))
+        return crop_to_ink(thinned, trim=0.0)
     return ink
 
 
@@ -175,16 +178,12 @@ def centre_by_mass(digit: np.ndarray) -> np.ndarray:
     return field
 
 
-def to_mnist(image: Image.Image) -> np.ndarray:
-    """Any image of a digit -> float32 (28, 28) in 0..1, light ink on black, as MNIST."""
-    ink = ink_map(grayscale(image))
-    if not ink.any():
-        return np.zeros((FIELD, FIELD), dtype=np.float32)
-    ink = crop_to_ink(ink)
-    scale = WORKING_SIDE / max(ink.shape)
-    if scale < 1:  # work at a bounded size: filters on a 24-megapixel photo would be slow
-        ink = np.clip(resize(ink, round(ink.shape[1] * scale), round(ink.shape[0] * scale)), 0, 1)
-    ink = normalise_stroke(ink)
+def gray_to_mnist(gray: np.ndarray) -> np.ndarray:
+    """A grey image (float 0..1, at most about a megapixel) -> float32 (28, 28) as MNIST."""
+    ink = crop_to_ink(ink_map(gray))
+    if max(ink.shape) < MIN_EXTENT:
+        raise ApiError(NO_DIGIT.format(f"the only marks span {max(ink.shape)} of {max(gray.shape)} pixels"), 422)
+    ink = normalise_stroke(shrink_keeping_strokes(ink))
     height, width = ink.shape
     fit = BOX / max(height, width)
     digit = np.clip(resize(ink, round(width * fit), round(height * fit)), 0.0, 1.0)
@@ -192,5 +191,10 @@ def to_mnist(image: Image.Image) -> np.ndarray:
     return centre_by_mass(digit / peak if peak > 0 else digit)
 
 
+def to_mnist(image: Image.Image) -> np.ndarray:
+    """Any decoded image of a digit -> float32 (28, 28) in 0..1, light ink on black, as MNIST."""
+    return gray_to_mnist(grey_from_image(image))
+
+
 def image_bytes_to_mnist(data: bytes) -> np.ndarray:
-    return to_mnist(open_image(data))
+    return gray_to_mnist(decode_grey(data))

@@ -112,8 +112,10 @@ def test_hairline_is_thickened_and_marker_thinned_to_mnist_strokes():
         assert stroke_width(to_mnist(page)) == pytest.approx(mnist_width, abs=1.0)
 
 
-def test_blank_image_gives_an_empty_input():
-    assert not to_mnist(Image.new("L", (300, 200), 255)).any()
+def test_blank_image_is_refused_with_no_digit_found():
+    with pytest.raises(ApiError) as refused:
+        to_mnist(Image.new("L", (300, 200), 255))
+    assert refused.value.status == 422 and "No digit found" in refused.value.message
 
 
 def test_photo_noise_and_uneven_light_are_removed():

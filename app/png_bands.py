@@ -1,0 +1,100 @@
+"""Decode a PNG a band of rows at a time, so a 24-megapixel upload never sits in memory whole.
+
+Pillow decodes a PNG in one piece: 92 MB for a 4800x4800 RGBA image, even when it compresses
+to 100 KB. Here the IDAT stream is inflated a few megabytes at a time (zlib's `max_length`, so
+a zlib bomb cannot inflate further than the header's rows), and each band is unfiltered by
+Pillow's own PNG decoder: the band's filtered rows are handed to it as a small stream of their
+own, behind the previous band's last row (stored unfiltered), which is all PNG's Up, Average
+and Paeth filters look back at.
+"""
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterator
+
+import numpy as np
+from PIL import Image
+
+BAND_BYTES = 4 << 20  # inflated bytes per band
+# Pillow's (mode, rawmode) for the PNGs decoded here, and bytes per pixel. The modes hold the
+# file's samples exactly, so the last row of a band is the next band's reference row. Other
+# kinds (1-, 2-, 4-bit, 16-bit colour, interlaced) are decoded whole by the caller.
+STREAMED = {("L", "L"): 1, ("LA", "LA"): 2, ("RGB", "RGB"): 3, ("RGBA", "RGBA"): 4, ("P", "P"): 1,
+            ("I;16", "I;16B"): 2}
+
+
+class TruncatedPng(ValueError):
+    """The image data ends before the header's last row, or is not valid zlib."""
+
+
+def can_stream(image: Image.Image) -> bool:
+    """A single-frame, non-interlaced PNG in one of the STREAMED layouts, not yet decoded."""
+    if image.format != "PNG" or image.info.get("interlace") or getattr(image, "is_animated", False):
+        return False
+    if len(image.tile) != 1 or image.tile[0].codec_name != "zip":
+        return False
+    return (image.mode, image.tile[0].args) in STREAMED
+
+
+def chunks(data: bytes, kind: bytes) -> Iterator[memoryview]:
+    """The payloads of every chunk of one kind, without copying them."""
+    view, position = memoryview(data), 8
+    while position + 8 <= len(data):
+        length = int.from_bytes(view[position:position + 4], "big")
+        if view[position + 4:position + 8] == kind:
+            yield view[position + 8:position + 8 + length]
+        position += 12 + length
+
+
+def inflate(parts: Iterator[memoryview], size: int, total: int) -> Iterator[bytearray]:
+    """The zlib stream split over `parts`, inflated in blocks of `size` bytes, `total` at most."""
+    inflater, pending, produced = zlib.decompressobj(), b"", 0
+    block = bytearray()
+    try:
+        while produced < total:
+            if not pending:
+                pending = next(parts, None)
+                if pending is None or inflater.eof:
+                    break
+            wanted = min(size - len(block), total - produced)
+            piece = inflater.decompress(pending, wanted)
+            pending = inflater.unconsumed_tail
+            block += piece
+            produced += len(piece)
+            if len(block) == size:
+                yield block
+                block = bytearray()
+    except zlib.error as error:
+        raise TruncatedPng(f"corrupt image data ({error})") from error
+    if block:
+        yield block
+
+
+def bands(data: bytes, image: Image.Image, multiple: int = 1) -> Iterator[Image.Image]:
+    """The image as consecutive bands of whole rows, each a multiple of `multiple` rows but
+    the last, each carrying the image's palette and transparency."""
+    width, height = image.size
+    mode, rawmode = image.mode, image.tile[0].args
+    row = 1 + width * STREAMED[(mode, rawmode)]  # a filter-type byte, then the samples
+    rows = max(1, BAND_BYTES // (row * multiple)) * multiple
+    prior = bytes(row - 1)  # PNG's filters see zeros above the first row
+    done = 0
+    for block in inflate(chunks(data, b"IDAT"), rows * row, height * row):
+        count = len(block) // row
+        stream = zlib.compressobj(0)  # stored, not compressed: only a wrapper for Pillow's decoder
+        wrapped = stream.compress(b"\0" + prior) + stream.compress(block) + stream.flush()
+        try:
+            band = Image.frombytes(mode, (width, count + 1), wrapped, "zip", rawmode)
+        except ValueError as error:
+            raise TruncatedPng(f"corrupt image data ({error})") from error
+        last = np.asarray(band.crop((0, count, width, count + 1)))
+        prior = (last.astype(">u2") if mode == "I;16" else last).tobytes()
+        band = band.crop((0, 1, width, count + 1))
+        if mode == "P":
+            band.putpalette(image.palette)
+        if "transparency" in image.info:
+            band.info["transparency"] = image.info["transparency"]
+        done += count
+        yield band
+    if done < height:
+        raise TruncatedPng(f"image data ends after {done} of {height} rows")
