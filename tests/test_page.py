@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import base64
 import io
+import os
 import re
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -353,6 +357,80 @@ def test_kernel_hover_and_primary_capsule_click(page):
     expect(page.locator("#capsule-title")).to_contain_text("type 0, row 4, column 2")
     expect(page.locator("#capsule-title")).to_contain_text(re.compile(r"votes for digit \d"))
     expect(page.locator("#capsule-vector li")).to_have_count(8)
+
+
+def test_layer_sizes_on_the_page_come_from_api_model(page, live_server):
+    """The prose, the selects and the sliders quote /api/model, not numbers typed in again."""
+    info = page.request.get(live_server + "/api/model").json()
+    layers = {layer["name"]: layer for layer in info["layers"]}
+    conv1, primary, digit = layers["conv1"], layers["primary_caps"], layers["digit_caps"]
+    times = "\u00d7".join
+    expected = {
+        "input": times(map(str, info["input_shape"])),
+        "conv1.filters": str(conv1["filters"]),
+        "conv1.kernel": times([str(conv1["kernel_size"])] * 2),
+        "conv1.map": times(map(str, conv1["output_shape"][:2])),
+        "primary.types": str(primary["capsule_types"]),
+        "primary.grid": times(map(str, primary["grid"])),
+        "primary.capsules": f"{primary['capsules']:,}",
+        "primary.dim": str(primary["capsule_dim"]),
+        "digit.dim": str(digit["capsule_dim"]),
+        "digit.matrix": times([str(primary["capsule_dim"]), str(digit["capsule_dim"])]),
+        "sweep.max": f"+{info['sweep_perturbations'][-1]:g}",
+        "slider.range": f"\u00b1{info['slider_half_range']:g}",
+    }
+    for key, text in expected.items():
+        spans = page.locator(f"[data-model='{key}']")
+        assert spans.count() >= 1, key
+        assert set(spans.all_inner_texts()) == {text}, key
+    expect(page.locator("#conv1-title")).to_have_text(
+        f"1 Convolution: {conv1['filters']} filters of {expected['conv1.kernel']}")
+    assert len(page.locator("[data-testid^=slider-]").all()) == digit["capsule_dim"]
+    low, high = info["routing_iterations_range"]
+    options = page.locator("#routing-iterations option").all_inner_texts()
+    assert options == [str(n) for n in range(low, high + 1)]
+    expect(page.locator("#routing-iterations")).to_have_value(str(info["routing_iterations"]))
+    assert page.locator("#recon-digit option").count() == digit["capsules"]
+    half = info["slider_half_range"]
+    slider = page.get_by_test_id("slider-3")
+    width = float(slider.get_attribute("max")) - float(slider.get_attribute("min"))
+    assert width == pytest.approx(2 * half, abs=1e-6)
+    # The kernel atlas is as many tiles as the server sent kernels.
+    expect(page.locator("#kernel-index")).to_have_attribute("max", str(conv1["filters"] - 1))
+
+
+def test_squash_plot_uses_the_servers_lengths_before_squashing(page):
+    with page.expect_response(lambda r: r.url.endswith("/api/analyze"), timeout=TIMEOUT_MS) as info:
+        page.locator(".gallery-item[data-label='6']").first.click()
+    analysis = info.value.json()["primary_caps"]
+    settle(page)
+    plot = page.locator("#squash-plot")
+    plot.scroll_into_view_if_needed()
+    before = pixels(plot)
+    primary = page.get_by_test_id("primary-caps")
+    box = primary.bounding_box()
+    # Type 9 (second row of the 8-wide atlas, second tile), row 1, column 4.
+    primary.click(position={"x": (7 + 4.5) * box["width"] / 55, "y": (7 + 1.5) * box["height"] / 27})
+    expect(page.locator("#capsule-title")).to_contain_text("type 9, row 1, column 4")
+    caption = page.get_by_test_id("squash-caption")
+    pre, post = analysis["pre_squash_lengths"][9][1][4], analysis["lengths"][9][1][4]
+    expect(caption).to_have_text(f"Selected capsule: length {pre:.3f} before squashing, {post:.3f} after.")
+    assert post == pytest.approx(pre ** 2 / (1 + pre ** 2), abs=2e-3)  # the server's numbers agree
+    assert np.abs(pixels(plot) - before).max() > 0, "the selected capsule moved nowhere on the plot"
+
+
+@pytest.mark.parametrize("ci, outcome", [("true", "error"), ("", "skipped")])
+def test_browser_tests_fail_under_ci_when_chromium_is_missing(tmp_path, ci, outcome):
+    """Without Chromium the browser tests are skipped, except under CI, where they fail and
+    say what to install."""
+    env = {**os.environ, "CI": ci, "CHROMIUM_PATH": str(tmp_path / "no-chromium")}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", f"{__file__}::test_phone_width_has_no_horizontal_scroll",
+         "-q", "-rfs", "-p", "no:cacheprovider"],
+        cwd=Path(__file__).parent.parent, env=env, capture_output=True, text=True, timeout=300)
+    assert f"1 {outcome}" in result.stdout, result.stdout
+    assert "apt-get install chromium" in result.stdout
+    assert (result.returncode != 0) == (outcome == "error")
 
 
 def test_phone_width_has_no_horizontal_scroll(browser, live_server):

@@ -46,7 +46,7 @@ const conv1 = new Conv1View({
   maps: $('relu-maps'), mapsMarker: $('relu-marker'), mapsLegend: $('relu-legend'), mapsCaption: $('relu-caption'),
 });
 
-const squash = new SquashPlot($('squash-plot'));
+const squash = new SquashPlot($('squash-plot'), $('squash-caption'));
 
 const routing = new RoutingView({
   heat: $('routing-heat'),

@@ -11,8 +11,10 @@ const ASPECT = 240 / 560;
 export const squash = (n) => (n * n) / (1 + n * n);
 
 export class SquashPlot {
-  constructor(canvas) {
+  /** caption: states the selected capsule's two lengths in words. */
+  constructor(canvas, caption) {
     this.canvas = canvas;
+    this.caption = caption;
     this.before = null; // Float32Array of |s|, capsule order as in primary_caps.lengths
     this.after = null;
     this.selected = null; // index into both
@@ -36,6 +38,9 @@ export class SquashPlot {
   select(index) {
     this.selected = index;
     this.draw();
+    if (!this.before) return;
+    this.caption.textContent = `Selected capsule: length ${this.before[index].toFixed(3)} before squashing, `
+      + `${this.after[index].toFixed(3)} after.`;
   }
 
   draw() {
