@@ -10,13 +10,15 @@ UPLOAD_LIMIT = 10 * 1024 * 1024
 
 def create_app(config: dict | None = None) -> Flask:
     """Defaults, then CAPSNET_* environment variables, then `config`; the model loads once here."""
-    from model.checkpoint import DEFAULT_CHECKPOINT  # TensorFlow loads here, not at import time
+    from model.zoo import CHECKPOINTS, card  # TensorFlow loads with the services, not at import time
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     app = Flask(__name__, static_folder=os.path.join(root, "static"),
                 template_folder=os.path.join(root, "templates"))
     app.config.from_mapping(
-        CHECKPOINT=str(DEFAULT_CHECKPOINT),
+        CHECKPOINT=str(card("capsnet").checkpoint),
+        CNN_CHECKPOINT=str(card("cnn").checkpoint),
+        ROBUSTNESS=str(CHECKPOINTS / "robustness.json"),
         ROUTING_ITERATIONS=3,
         WARM_UP=True,
         MAX_CONTENT_LENGTH=UPLOAD_LIMIT,
@@ -25,12 +27,16 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_prefixed_env("CAPSNET")
     app.config.update(config or {})
 
-    from app.service import CapsNetService
+    from app.service import CapsNetService, CNNService
 
-    service = CapsNetService(app.config["CHECKPOINT"], int(app.config["ROUTING_ITERATIONS"]))
+    # Both checkpoints are verified against their metadata's sha256 before anything is served.
+    models = {"capsnet": CapsNetService(app.config["CHECKPOINT"], int(app.config["ROUTING_ITERATIONS"])),
+              "cnn": CNNService(app.config["CNN_CHECKPOINT"])}
     if app.config["WARM_UP"]:
-        service.warm_up()
-    app.extensions["capsnet"] = service
+        for service in models.values():
+            service.warm_up()
+    app.extensions["models"] = models
+    app.extensions["capsnet"] = models["capsnet"]
 
     from app import api, health, pages
     from app.errors import register_error_handlers

@@ -1,106 +1,153 @@
-"""The JSON API: one endpoint per stage of the network, plus the decoder for the sliders."""
+"""The JSON API: one view per endpoint of app/endpoints.py's table, each delegating to the
+loaded models (app/service.py) and to the JSON shapes of app/payloads.py."""
 from __future__ import annotations
+
+import json
 
 import numpy as np
 from flask import Blueprint, current_app, jsonify, request
 
 from app import payloads
 from app.encoding import as_list, quantize
-from app.inputs import json_body, read_image
+from app.endpoints import register
+from app.errors import ApiError
+from app.inputs import json_body, read_image, read_image_request
 from app.openapi import openapi_document
-from app.schemas import CapsuleRequest
-from app.service import SWEEP_STEPS, CapsNetService
+from app.schemas import CapsuleRequest, CompareRequest, TransformSweepRequest, transform_values
+from app.service import SLIDER_HALF_RANGE, SWEEP_STEPS, CapsNetService, CNNService
+from model.transforms import TRANSFORMS, apply_transform
 
-bp = Blueprint("api", __name__, url_prefix="/api")
+bp = Blueprint("api", __name__)
 
 
-def service() -> CapsNetService:
-    return current_app.extensions["capsnet"]
+def capsnet() -> CapsNetService:
+    return current_app.extensions["models"]["capsnet"]
+
+
+def cnn() -> CNNService:
+    return current_app.extensions["models"]["cnn"]
 
 
 def analysis_of_request() -> dict:
     pixels, iterations = read_image()
-    return service().analyze(pixels, iterations)
+    return capsnet().analyze(pixels, iterations)
 
 
 def capsule_of_request() -> CapsuleRequest:
     return CapsuleRequest.model_validate(json_body())
 
 
-def cacheable(body: dict):
-    """Answers that change only with the checkpoint: ETag = the weights' sha256."""
+def cacheable(body, etag: str | None = None):
+    """Answers that change only with the checkpoints: ETag = the verified weights' sha256."""
     response = jsonify(body)
-    response.set_etag(service().metadata.get("sha256", "unknown"))
+    response.set_etag(etag or capsnet().sha256)
     response.cache_control.public = True
     response.cache_control.max_age = 3600
     return response.make_conditional(request)
 
 
-@bp.get("/model")
 def model_info():
-    model = service().model
-    layers = [
-        {"name": "conv1", "output_shape": [20, 20, 256], "kernel": [9, 9], "stride": 1, "activation": "relu"},
-        {"name": "primary_caps", "output_shape": [32, 6, 6, 8], "kernel": [9, 9], "stride": 2,
-         "capsules": 1152, "activation": "squash"},
-        {"name": "digit_caps", "output_shape": [10, 16], "routing": "dynamic routing by agreement"},
-        {"name": "decoder", "output_shape": [28, 28], "units": [512, 1024, 784]},
-    ]
-    return cacheable({"name": "CapsNet (Sabour, Frosst & Hinton, 2017)",
-                      "parameters": int(model.count_params()),
-                      "routing_iterations": service().default_iterations,
-                      "layers": layers, "checkpoint": service().metadata})
+    service = capsnet()
+    return cacheable({
+        "name": "CapsNet (Sabour, Frosst & Hinton, 2017)",
+        "parameters": int(service.model.count_params()),
+        "routing_iterations": service.default_iterations,
+        "routing_iterations_range": [1, 10],
+        "input_shape": list(service.model.decoder.image_shape[:2]),
+        "sweep_perturbations": as_list(SWEEP_STEPS),
+        "slider_half_range": SLIDER_HALF_RANGE,
+        "transforms": {name: spec.as_json() for name, spec in TRANSFORMS.items()},
+        "layers": service.layers(),
+        "checkpoint": service.metadata,
+    })
 
 
-@bp.get("/conv1/kernels")
+def models():
+    services = current_app.extensions["models"].values()
+    return cacheable([service.summary() for service in services],
+                     etag="-".join(service.sha256[:16] for service in services))
+
+
 def conv1_kernels():
-    return cacheable({"kernels": quantize(service().conv1_kernels())})
+    return cacheable({"kernels": quantize(capsnet().conv1_kernels())})
 
 
-@bp.post("/analyze")
 def analyze():
     return jsonify(payloads.full_analysis(analysis_of_request()))
 
 
-@bp.post("/relu")
 def relu():
     return jsonify(payloads.conv1_part(analysis_of_request()))
 
 
-@bp.post("/primary-caps")
 def primary_caps():
     return jsonify(payloads.primary_caps_part(analysis_of_request()))
 
 
-@bp.post("/routing")
 def routing():
     return jsonify(payloads.routing_part(analysis_of_request()))
 
 
-@bp.post("/digit-caps")
 def digit_caps():
     return jsonify(payloads.digit_caps_part(analysis_of_request()))
 
 
-@bp.post("/reconstruction")
 def reconstruction():
     return jsonify(payloads.reconstruction_part(analysis_of_request()))
 
 
-@bp.post("/reconstruct")
 def reconstruct():
     capsule = capsule_of_request()
-    image = service().reconstruct(capsule.digit, np.asarray(capsule.vector, np.float32))
+    image = capsnet().reconstruct(capsule.digit, np.asarray(capsule.vector, np.float32))
     return jsonify(reconstruction=as_list(image))
 
 
-@bp.post("/sweep")
 def sweep():
     capsule = capsule_of_request()
-    images = service().sweep(capsule.digit, np.asarray(capsule.vector, np.float32))
+    images = capsnet().sweep(capsule.digit, np.asarray(capsule.vector, np.float32))
     return jsonify(perturbations=as_list(SWEEP_STEPS), images=quantize(images))
 
 
-@bp.get("/openapi.json")
+def compare():
+    pixels, body = read_image_request(CompareRequest)
+    transformed = apply_transform(pixels, transform_values(body.transform))
+    caps, conv = capsnet().classify(transformed[None]), cnn().classify(transformed[None])
+    return jsonify(payloads.comparison(transformed, caps, conv))
+
+
+def transform_sweep():
+    pixels, body = read_image_request(TransformSweepRequest)
+    held = transform_values(body.transform)
+    held.pop(body.parameter, None)
+    # one batched forward pass per model for the whole sweep (plus the untransformed input)
+    images = np.stack([apply_transform(pixels, {**held, body.parameter: value}) for value in body.values]
+                      + [pixels])
+    caps, conv = capsnet().classify(images), cnn().classify(images)
+    digit = int(caps["prediction"][-1]) if body.digit is None else body.digit
+    return jsonify(payloads.transform_sweep(body.parameter, body.values, digit, images[:-1],
+                                            {k: v[:-1] for k, v in caps.items()},
+                                            {k: v[:-1] for k, v in conv.items()}))
+
+
+def robustness():
+    path = current_app.config["ROBUSTNESS"]
+    command = "python -m model.robustness --data ../shared/data/mnist.npz"
+    try:
+        with open(path) as file:
+            table = json.load(file)
+    except (OSError, ValueError) as error:
+        raise ApiError(f"No robustness table at {path} ({error.__class__.__name__}); run `{command}`.", 503)
+    services = current_app.extensions["models"]
+    for model_id in ("capsnet", "cnn"):
+        measured = table.get("models", {}).get(model_id, {}).get("sha256")
+        if measured != services[model_id].sha256:
+            raise ApiError(f"The robustness table was measured on other {model_id} weights (sha256 "
+                           f"{measured}, served {services[model_id].sha256}); re-run `{command}`.", 503)
+    return cacheable(table, etag=capsnet().sha256[:16] + "-" + cnn().sha256[:16])
+
+
 def openapi():
     return jsonify(openapi_document())
+
+
+register(bp, globals())

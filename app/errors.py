@@ -15,10 +15,17 @@ class ApiError(Exception):
 
 
 def describe_validation_error(error: ValidationError) -> str:
+    from model.transforms import TRANSFORMS
+
     parts = []
     for item in error.errors(include_url=False):
         where = ".".join(str(p) for p in item["loc"]) or "body"
-        parts.append(f"{where}: {item['msg']}")
+        message = f"{where}: {item['msg']}"
+        field = str(item["loc"][-1]) if item["loc"] else ""
+        if field in TRANSFORMS:  # name the whole range, not just the bound that was crossed
+            spec = TRANSFORMS[field]
+            message += f" ({field} ranges over {spec.minimum}..{spec.maximum} {spec.unit})"
+        parts.append(message)
     return "; ".join(parts[:5])
 
 

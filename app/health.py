@@ -3,17 +3,22 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
+from app.endpoints import register
+
 bp = Blueprint("health", __name__)
 
 
-@bp.get("/healthz")
 def healthz():
     return jsonify(status="ok")
 
 
-@bp.get("/readyz")
 def readyz():
-    service = current_app.extensions.get("capsnet")
-    if service is None or not service.ready:
-        return jsonify(status="loading", error="The model is not loaded and traced yet."), 503
-    return jsonify(status="ready")
+    """Ready once every model of this worker is loaded, verified and traced."""
+    services = current_app.extensions.get("models", {})
+    waiting = [name for name, service in services.items() if not service.ready]
+    if not services or waiting:
+        return jsonify(status="loading", error=f"Not loaded and traced yet: {', '.join(waiting) or 'models'}."), 503
+    return jsonify(status="ready", models=sorted(services))
+
+
+register(bp, globals())

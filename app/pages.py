@@ -3,16 +3,18 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
+from app.endpoints import register
 from app.openapi import openapi_document
 
 bp = Blueprint("pages", __name__)
 
 
-@bp.get("/")
 def index():
     return render_template("index.html")
 
 
-@bp.get("/api/docs")
 def api_docs():
     return render_template("api_docs.html", document=openapi_document())
+
+
+register(bp, globals())

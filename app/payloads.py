@@ -19,8 +19,10 @@ def conv1_part(analysis: dict) -> dict:
 
 
 def primary_caps_part(analysis: dict) -> dict:
+    pre_squash_lengths = np.linalg.norm(analysis["primary_caps_pre_squash"], axis=-1)  # |s_i|
     return {"primary_caps": {
         "lengths": as_list(by_capsule_type(analysis["primary_caps_lengths"])),
+        "pre_squash_lengths": as_list(by_capsule_type(pre_squash_lengths)),
         "vectors": quantize(by_capsule_type(analysis["primary_caps"])),
     }}
 
@@ -47,3 +49,21 @@ def full_analysis(analysis: dict) -> dict:
     return {"input": as_list(analysis["input"]), **conv1_part(analysis),
             **primary_caps_part(analysis), **routing_part(analysis),
             **digit_caps_part(analysis), **reconstruction_part(analysis)}
+
+
+def comparison(image: np.ndarray, capsnet: dict, cnn: dict) -> dict:
+    """Both models' answers for one input (batch of one)."""
+    return {"input": as_list(image),
+            "capsnet": {"prediction": int(capsnet["prediction"][0]), "lengths": as_list(capsnet["lengths"][0]),
+                        "vectors": as_list(capsnet["digit_caps"][0])},
+            "cnn": {"prediction": int(cnn["prediction"][0]), "probabilities": as_list(cnn["probabilities"][0])}}
+
+
+def transform_sweep(parameter: str, values: list[float], digit: int, images: np.ndarray,
+                    capsnet: dict, cnn: dict) -> dict:
+    """One step per value: the transformed input and both models' answers."""
+    return {"parameter": parameter, "values": as_list(values), "digit": digit, "steps": [
+        {"input": as_list(image), "capsnet_lengths": as_list(lengths), "capsule": as_list(vectors[digit]),
+         "cnn_probabilities": as_list(probabilities)}
+        for image, lengths, vectors, probabilities
+        in zip(images, capsnet["lengths"], capsnet["digit_caps"], cnn["probabilities"])]}

@@ -1,9 +1,12 @@
 """Request bodies, validated by pydantic: a clear 422 for NaN, wrong shapes or ranges."""
 from __future__ import annotations
 
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (BaseModel, RootModel, BeforeValidator, ConfigDict, Field, ValidationInfo, create_model,
+                      model_validator)
+
+from model.transforms import TRANSFORMS
 
 Pixel = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0.0, le=1.0)]
 VectorEntry = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=-10.0, le=10.0)]
@@ -22,20 +25,74 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class ImageRequest(Strict):
-    """Exactly one of `image` (a data URL, preprocessed like MNIST) or `pixels` (used as is)."""
+PixelGrid = Annotated[list[Annotated[list[Pixel], Field(min_length=28, max_length=28)]],
+                     Field(min_length=28, max_length=28)]
 
-    image: Optional[str] = Field(None, description="data:image/...;base64,... e.g. canvas.toDataURL()",
-                                 max_length=14_000_000)
-    pixels: Optional[list[Annotated[list[Pixel], Field(min_length=28, max_length=28)]]] = Field(
-        None, min_length=28, max_length=28,
-        description="28 rows of 28 floats in 0..1, light ink on black, as MNIST")
-    routing_iterations: Optional[Iterations] = Field(None, description="1 to 10; default 3")
+
+IMAGE_OR_PIXELS = [{"required": ["image"]}, {"required": ["pixels"]}]
+
+
+class ImageRequest(Strict):
+    """Exactly one of `image` (a data URL, preprocessed like MNIST) or `pixels` (used as is);
+    in a multipart upload the file field `image` takes their place (see `one_input`)."""
+
+    # No `null` in the schema: an explicit null is refused like any other wrong type.
+    image: str = Field(None, description="data:image/...;base64,... e.g. canvas.toDataURL()",
+                       max_length=14_000_000)
+    pixels: PixelGrid = Field(None, description="28 rows of 28 floats in 0..1, light ink on black, as MNIST")
+    routing_iterations: Iterations = Field(None, description="1 to 10; default 3")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"oneOf": IMAGE_OR_PIXELS})
 
     @model_validator(mode="after")
-    def one_input(self) -> "ImageRequest":
-        if (self.image is None) == (self.pixels is None):
-            raise ValueError("give exactly one of 'image' (a data URL) or 'pixels' (28x28)")
+    def one_input(self, info: ValidationInfo) -> "ImageRequest":
+        uploaded = bool(info.context and info.context.get("upload"))
+        given = (self.image is not None) + (self.pixels is not None) + uploaded
+        if given != 1:
+            raise ValueError("give exactly one of 'image' (a data URL) or 'pixels' (28x28)"
+                             + (" beside the uploaded file" if uploaded else ""))
+        return self
+
+
+# One field per transform parameter, its range read from model/transforms.py's table.
+Transform = create_model("Transform", __config__=ConfigDict(extra="forbid"), **{
+    name: (float, Field(None, ge=spec.minimum, le=spec.maximum, allow_inf_nan=False,
+                        description=f"{spec.description} ({spec.unit}; default {spec.default})"))
+    for name, spec in TRANSFORMS.items()})
+Transform.__doc__ = "Input transforms, applied in the order thickness, scale, shear, rotation, translation."
+
+
+def transform_values(transform: BaseModel | None) -> dict[str, float]:
+    return {} if transform is None else transform.model_dump(exclude_none=True)
+
+
+class CompareRequest(ImageRequest):
+    transform: Transform = Field(None, description="applied to the input before both models see it")
+
+
+def _values_in_each_parameters_range(schema: dict) -> None:
+    """Say in the schema what `values_in_range` enforces: the values' range follows `parameter`."""
+    schema["allOf"] = [{"oneOf": IMAGE_OR_PIXELS}, {"oneOf": [
+        {"properties": {"parameter": {"const": name},
+                        "values": {"items": {"minimum": spec.minimum, "maximum": spec.maximum}}}}
+        for name, spec in TRANSFORMS.items()]}]
+
+
+class TransformSweepRequest(ImageRequest):
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_values_in_each_parameters_range)
+    parameter: Literal[tuple(TRANSFORMS)] = Field(description="the transform parameter to sweep")
+    values: list[Annotated[float, Field(allow_inf_nan=False)]] = Field(
+        min_length=1, max_length=41, description="1 to 41 values, each in the parameter's range")
+    digit: Annotated[int, Field(strict=True, ge=0, le=9), WholeNumber] = Field(
+        None, description="the digit capsule to follow; default: the CapsNet's prediction untransformed")
+    transform: Transform = Field(None, description="the other parameters, held fixed")
+
+    @model_validator(mode="after")
+    def values_in_range(self) -> "TransformSweepRequest":
+        spec = TRANSFORMS[self.parameter]
+        outside = [v for v in self.values if not spec.minimum <= v <= spec.maximum]
+        if outside:
+            raise ValueError(f"values: {self.parameter} must be in {spec.minimum}..{spec.maximum} "
+                             f"{spec.unit}, got {outside[0]}")
         return self
 
 
@@ -65,6 +122,7 @@ class QuantizedArray(BaseModel):
 
 class PrimaryCapsPart(BaseModel):
     lengths: list[Grid] = Field(description="32 capsule types x 6 x 6 lengths after squashing, 0..1")
+    pre_squash_lengths: list[Grid] = Field(description="32 x 6 x 6 lengths |s| before squashing")
     vectors: QuantizedArray = Field(description="shape [32, 6, 6, 8]: the 1152 8-D capsules")
 
 
@@ -131,9 +189,71 @@ class KernelsResponse(BaseModel):
 class ModelResponse(BaseModel):
     name: str
     parameters: int
-    routing_iterations: int
-    layers: list[dict]
+    routing_iterations: int = Field(description="the default")
+    routing_iterations_range: list[int] = Field(description="[min, max] accepted")
+    input_shape: list[int]
+    sweep_perturbations: list[float] = Field(description="Figure 4's offsets, used by /api/sweep")
+    slider_half_range: float = Field(description="how far the page's sliders reach either side of a value")
+    transforms: dict[str, dict] = Field(description="each transform parameter: min, max, default, unit")
+    layers: list[dict] = Field(description="each layer's geometry, read from the model object")
     checkpoint: dict = Field(description="the checkpoint's metadata: test accuracy, epochs, sha256...")
+
+
+class ModelSummary(BaseModel):
+    id: str = Field(description="'capsnet', 'cnn', ...: the name the commands take (--model)")
+    name: str
+    parameters: int
+    test_accuracy: float = Field(description="measured on the 10,000 MNIST test images at export")
+    sha256: str = Field(description="of the weights file, verified at start-up")
+
+
+class ModelsResponse(RootModel[list[ModelSummary]]):
+    pass
+
+
+class CapsNetAnswer(BaseModel):
+    prediction: int
+    lengths: list[float] = Field(description="the 10 digit-capsule lengths")
+    vectors: list[list[float]] = Field(description="10 x 16 digit capsules")
+
+
+class CNNAnswer(BaseModel):
+    prediction: int
+    probabilities: list[float] = Field(description="softmax over the 10 digits")
+
+
+class CompareResponse(BaseModel):
+    input: Grid = Field(description="28 x 28 in 0..1 after the transform: what both models saw")
+    capsnet: CapsNetAnswer
+    cnn: CNNAnswer
+
+
+class SweepStep(BaseModel):
+    input: Grid
+    capsnet_lengths: list[float]
+    capsule: list[float] = Field(description="the 16-D vector of digit capsule `digit`")
+    cnn_probabilities: list[float]
+
+
+class TransformSweepResponse(BaseModel):
+    parameter: str
+    values: list[float]
+    digit: int
+    steps: list[SweepStep]
+
+
+class RobustnessSweep(BaseModel):
+    values: list[float]
+    capsnet: list[float] = Field(description="test accuracy at each value")
+    cnn: list[float]
+
+
+class RobustnessResponse(BaseModel):
+    models: dict[str, dict] = Field(description="sha256 (and test accuracy) of the checkpoints measured")
+    images: int
+    transforms: dict[str, RobustnessSweep] = Field(description="rotation, scale, shear, thickness")
+    affnist_like: dict = Field(description="capsnet and cnn accuracy on the affNIST-like set, and how it is made")
+    command: str
 
 
 class ErrorResponse(BaseModel):

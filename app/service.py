@@ -1,4 +1,4 @@
-"""The loaded model behind the API: traced once per process, results cached by input."""
+"""The loaded models behind the API: verified, traced once per process, analyses cached by input."""
 from __future__ import annotations
 
 import hashlib
@@ -10,51 +10,97 @@ import numpy as np
 import tensorflow as tf
 
 from model.capsnet import IMAGE_SHAPE, NUM_CLASSES
-from model.checkpoint import load_capsnet
+from model.checkpoint import load_model
+from model.forward import Forward, compiled_forward
+from model.zoo import card
 
 # What the API shows; the forward pass computes more (e.g. prediction vectors), which the
 # traced graph prunes away.
-ANALYSIS_KEYS = ("conv1", "primary_caps", "primary_caps_lengths", "routing_coupling",
-                 "routing_lengths", "digit_caps", "lengths", "prediction", "reconstruction")
+ANALYSIS_KEYS = ("conv1", "primary_caps_pre_squash", "primary_caps", "primary_caps_lengths",
+                 "routing_coupling", "routing_lengths", "digit_caps", "lengths", "prediction",
+                 "reconstruction")
+CLASSIFY_KEYS = ("lengths", "digit_caps", "prediction")  # no decoder, no routing history
 SWEEP_STEPS = np.round(np.arange(-0.25, 0.2501, 0.05), 2)  # the paper's Figure 4: 11 values
-DIGIT_CAPS_DIM = 16
+SLIDER_HALF_RANGE = 0.25
 
 
-class CapsNetService:
-    """One per process: the model, its traced functions, and an LRU cache of analyses."""
+class ModelService:
+    """A verified checkpoint of the zoo, loaded once per process."""
 
-    def __init__(self, weights_path: str | Path, default_iterations: int = 3, cache_size: int = 64):
-        self.model, self.metadata = load_capsnet(weights_path, default_iterations)
-        self.weights_path = Path(weights_path)
-        self.default_iterations = default_iterations
+    model_id = ""
+
+    def __init__(self, weights_path: str | Path | None = None, **options):
+        self.weights_path = Path(weights_path or card(self.model_id).checkpoint)
+        self.model, self.metadata = load_model(self.model_id, self.weights_path, **options)
         self.ready = False
-        self._analyze_functions: dict[int, tf.types.experimental.ConcreteFunction] = {}
-        self._lock = threading.Lock()
+        self.forward_passes = 0  # counted, so that a test can tell a cache hit from a miss
+
+    @property
+    def sha256(self) -> str:
+        return self.metadata["sha256"]  # verified against the file at load
+
+    def summary(self) -> dict:
+        return {"id": self.model_id, "name": card(self.model_id).name,
+                "parameters": int(self.model.count_params()),
+                "test_accuracy": self.metadata["test_accuracy"], "sha256": self.sha256}
+
+
+class CNNService(ModelService):
+    model_id = "cnn"
+
+    def __init__(self, weights_path: str | Path | None = None):
+        super().__init__(weights_path)
+        self._classify = compiled_forward(self.model, ("probabilities", "prediction"), IMAGE_SHAPE)
+
+    def warm_up(self) -> None:
+        self.classify(np.zeros((1, *IMAGE_SHAPE[:2]), np.float32))
+        self.ready = True
+
+    def classify(self, images: np.ndarray) -> dict[str, np.ndarray]:
+        """(n, 28, 28) in 0..1 -> probabilities (n, 10), prediction (n,)."""
+        self.forward_passes += 1
+        return self._classify(np.asarray(images, np.float32)[..., None])
+
+
+class CapsNetService(ModelService):
+    """The CapsNet, its traced functions, and an LRU cache of analyses."""
+
+    model_id = "capsnet"
+
+    def __init__(self, weights_path: str | Path | None = None, default_iterations: int = 3,
+                 cache_size: int = 64):
+        super().__init__(weights_path, routing_iterations=default_iterations)
+        self.default_iterations = default_iterations
+        self._analyze_functions: dict[int, Forward] = {}
+        self._trace_lock = threading.Lock()  # tracing takes seconds: never under the cache lock
+        self._cache_lock = threading.Lock()
         self._cache: OrderedDict[tuple[str, int], dict] = OrderedDict()
         self._cache_size = cache_size
+        self._classify = compiled_forward(self.model, CLASSIFY_KEYS, IMAGE_SHAPE)
+        self.capsule_dim = self.model.digit_caps.capsule_dim
         self._decode = tf.function(
             self.model.decode,
-            input_signature=[tf.TensorSpec([None, NUM_CLASSES, DIGIT_CAPS_DIM], tf.float32),
+            input_signature=[tf.TensorSpec([None, NUM_CLASSES, self.capsule_dim], tf.float32),
                              tf.TensorSpec([None], tf.int32)],
         )
 
     def warm_up(self) -> None:
-        """Trace the forward pass and the decoder now, so the first user does not wait."""
+        """Trace the forward passes and the decoder now, so the first user does not wait."""
         self.analyze(np.zeros(IMAGE_SHAPE[:2], np.float32), use_cache=False)
-        self.reconstruct(0, np.zeros(DIGIT_CAPS_DIM, np.float32))
-        self.sweep(0, np.zeros(DIGIT_CAPS_DIM, np.float32))
+        self.classify(np.zeros((1, *IMAGE_SHAPE[:2]), np.float32))
+        self.reconstruct(0, np.zeros(self.capsule_dim, np.float32))
+        self.sweep(0, np.zeros(self.capsule_dim, np.float32))
         self.ready = True
 
-    def _analyze_function(self, iterations: int):
-        with self._lock:
-            if iterations not in self._analyze_functions:
-                def forward(image):
-                    outputs = self.model(image, routing_iterations=iterations)
-                    return {key: outputs[key] for key in ANALYSIS_KEYS}
-                self._analyze_functions[iterations] = tf.function(
-                    forward, input_signature=[tf.TensorSpec([1, *IMAGE_SHAPE], tf.float32)]
-                ).get_concrete_function()
-            return self._analyze_functions[iterations]
+    def _analyze_function(self, iterations: int) -> Forward:
+        function = self._analyze_functions.get(iterations)
+        if function is None:
+            with self._trace_lock:
+                if iterations not in self._analyze_functions:
+                    self._analyze_functions[iterations] = compiled_forward(
+                        self.model, ANALYSIS_KEYS, IMAGE_SHAPE, routing_iterations=iterations)
+                function = self._analyze_functions[iterations]
+        return function
 
     def analyze(self, pixels: np.ndarray, iterations: int | None = None,
                 use_cache: bool = True) -> dict[str, np.ndarray]:
@@ -63,22 +109,29 @@ class CapsNetService:
         pixels = np.ascontiguousarray(pixels, dtype=np.float32)
         key = (hashlib.sha256(pixels.tobytes()).hexdigest(), iterations)
         if use_cache:
-            with self._lock:
+            with self._cache_lock:
                 if key in self._cache:
                     self._cache.move_to_end(key)
                     return self._cache[key]
-        outputs = self._analyze_function(iterations)(tf.constant(pixels.reshape(1, *IMAGE_SHAPE)))
-        analysis = {"input": pixels, **{k: v.numpy()[0] for k, v in outputs.items()}}
+        forward = self._analyze_function(iterations)
+        self.forward_passes += 1
+        outputs = forward(pixels.reshape(1, *IMAGE_SHAPE))
+        analysis = {"input": pixels, **{k: v[0] for k, v in outputs.items()}}
         if use_cache:
-            with self._lock:
+            with self._cache_lock:
                 self._cache[key] = analysis
                 while len(self._cache) > self._cache_size:
                     self._cache.popitem(last=False)
         return analysis
 
+    def classify(self, images: np.ndarray) -> dict[str, np.ndarray]:
+        """(n, 28, 28) -> lengths (n, 10), digit_caps (n, 10, 16), prediction (n,): one batched pass."""
+        self.forward_passes += 1
+        return self._classify(np.asarray(images, np.float32)[..., None])
+
     def decode(self, digits: np.ndarray, vectors: np.ndarray) -> np.ndarray:
         """Reconstructions (n, 28, 28) from one 16-D vector per chosen digit capsule."""
-        capsules = np.zeros((len(digits), NUM_CLASSES, DIGIT_CAPS_DIM), np.float32)
+        capsules = np.zeros((len(digits), NUM_CLASSES, self.capsule_dim), np.float32)
         capsules[np.arange(len(digits)), digits] = vectors
         images = self._decode(tf.constant(capsules), tf.constant(digits, tf.int32))
         return images.numpy()[..., 0]
@@ -89,14 +142,36 @@ class CapsNetService:
     def sweep(self, digit: int, vector: np.ndarray) -> np.ndarray:
         """(16, 11, 28, 28): dimension d of the capsule moved by each of SWEEP_STEPS."""
         vector = np.asarray(vector, np.float32)
-        vectors = np.repeat(vector[None, None], DIGIT_CAPS_DIM, 0).repeat(len(SWEEP_STEPS), 1)
-        for dimension in range(DIGIT_CAPS_DIM):
+        dims = self.capsule_dim
+        vectors = np.repeat(vector[None, None], dims, 0).repeat(len(SWEEP_STEPS), 1)
+        for dimension in range(dims):
             vectors[dimension, :, dimension] += SWEEP_STEPS
         images = self.decode(np.full(vectors.shape[0] * vectors.shape[1], digit),
-                             vectors.reshape(-1, DIGIT_CAPS_DIM))
-        return images.reshape(DIGIT_CAPS_DIM, len(SWEEP_STEPS), *IMAGE_SHAPE[:2])
+                             vectors.reshape(-1, dims))
+        return images.reshape(dims, len(SWEEP_STEPS), *IMAGE_SHAPE[:2])
 
     def conv1_kernels(self) -> np.ndarray:
         """(256, 9, 9): the trained Conv1 kernels, one per feature map."""
         kernel = self.model.conv1.kernel.numpy()  # (9, 9, 1, 256)
         return np.transpose(kernel[:, :, 0, :], (2, 0, 1))
+
+    def layers(self) -> list[dict]:
+        """The architecture, read from the model object (one source of truth for the page)."""
+        m = self.model
+        conv1_shape = m.conv1.compute_output_shape((None, *IMAGE_SHAPE))
+        primary = m.primary_caps
+        side = (conv1_shape[1] - primary.kernel_size) // primary.strides + 1
+        return [
+            {"name": "conv1", "filters": m.conv1.filters, "kernel_size": m.conv1.kernel_size[0],
+             "strides": m.conv1.strides[0], "activation": "relu", "output_shape": list(conv1_shape[1:])},
+            {"name": "primary_caps", "filters": primary.capsule_types * primary.capsule_dim,
+             "kernel_size": primary.kernel_size, "strides": primary.strides,
+             "capsule_types": primary.capsule_types, "capsule_dim": primary.capsule_dim,
+             "grid": [side, side], "capsules": side * side * primary.capsule_types, "activation": "squash",
+             "output_shape": [side * side * primary.capsule_types, primary.capsule_dim]},
+            {"name": "digit_caps", "capsules": m.digit_caps.num_capsules,
+             "capsule_dim": m.digit_caps.capsule_dim, "routing": "dynamic routing by agreement",
+             "output_shape": [m.digit_caps.num_capsules, m.digit_caps.capsule_dim]},
+            {"name": "decoder", "units": [layer.units for layer in (*m.decoder.hidden, m.decoder.output_layer)],
+             "output_shape": list(m.decoder.image_shape[:2])},
+        ]

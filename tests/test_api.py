@@ -163,10 +163,14 @@ def test_per_layer_endpoints_return_their_part_of_the_analysis(client, analysis,
 
 def test_a_repeated_input_is_served_from_the_cache(app, client):
     service = app.extensions["capsnet"]
+    before = service.forward_passes
     client.post("/api/analyze", json={"pixels": pixels(6, 1)})
-    cached = len(service._cache)
+    assert service.forward_passes == before + 1  # a new input: one forward pass
     client.post("/api/primary-caps", json={"pixels": pixels(6, 1)})
-    assert len(service._cache) == cached
+    client.post("/api/routing", json={"pixels": pixels(6, 1)})
+    assert service.forward_passes == before + 1  # the same input again: none
+    client.post("/api/routing", json={"pixels": pixels(6, 1), "routing_iterations": 4})
+    assert service.forward_passes == before + 2  # other routing iterations: a new pass
 
 
 def test_uploads_in_any_polarity_size_and_position_give_the_original_prediction(client):
@@ -226,7 +230,10 @@ def test_readiness_waits_for_the_warm_up():
     from app import create_app
     cold = create_app({"TESTING": True, "WARM_UP": False})
     assert cold.test_client().get("/readyz").status_code == 503
-    cold.extensions["capsnet"].warm_up()
+    cold.extensions["models"]["capsnet"].warm_up()
+    waiting = cold.test_client().get("/readyz")
+    assert waiting.status_code == 503 and "cnn" in waiting.get_json()["error"]  # both models, not one
+    cold.extensions["models"]["cnn"].warm_up()
     assert cold.test_client().get("/readyz").status_code == 200
 
 
@@ -239,6 +246,32 @@ def test_missing_or_corrupt_checkpoint_stops_start_up_with_a_clear_message(tmp_p
     corrupt.write_bytes(b"not an hdf5 file")
     with pytest.raises(CheckpointError, match="corrupt.weights.h5"):
         create_app({"CHECKPOINT": str(corrupt)})
+
+
+def test_a_checkpoint_that_does_not_match_its_metadata_stops_start_up(tmp_path):
+    """The sha256 recorded at export is checked: a swapped or damaged file, or one without
+    metadata, is refused with both hashes and the command that re-exports it."""
+    import shutil
+    from app import create_app
+    from model.checkpoint import CheckpointError, sha256_of
+    source = PROJECT_ROOT / "checkpoints" / "cnn.weights.h5"
+    copy = tmp_path / "cnn.weights.h5"
+    shutil.copy(source, copy)
+    with pytest.raises(CheckpointError, match=r"no metadata with a sha256.*python -m model.train --model cnn"):
+        create_app({"CNN_CHECKPOINT": str(copy), "WARM_UP": False})
+    metadata = json.loads((PROJECT_ROOT / "checkpoints" / "cnn.json").read_text())
+    (tmp_path / "cnn.json").write_text(json.dumps({**metadata, "sha256": "0" * 64}))
+    with pytest.raises(CheckpointError) as error:
+        create_app({"CNN_CHECKPOINT": str(copy), "WARM_UP": False})
+    assert str(copy) in str(error.value) and "0" * 64 in str(error.value)
+    assert sha256_of(copy) in str(error.value) and "python -m model.train --model cnn" in str(error.value)
+
+
+def test_cacheable_answers_carry_the_verified_checkpoint_hash(app, client):
+    from model.checkpoint import sha256_of
+    expected = sha256_of(PROJECT_ROOT / "checkpoints" / "capsnet.weights.h5")  # hashed here, independently
+    for path in ("/api/model", "/api/conv1/kernels"):
+        assert client.get(path).headers["ETag"].strip('"') == expected
 
 
 NAN_PIXELS = '{"pixels": [' + ",".join(["[" + ",".join(["NaN"] * 28) + "]"] * 28) + "]}"

@@ -23,6 +23,8 @@ from PIL import Image
 from schemathesis.checks import positive_data_acceptance
 from schemathesis.config import SchemathesisConfig
 
+from app.endpoints import ENDPOINTS
+from app.schemas import CapsuleRequest
 from conftest import GALLERY
 
 pytestmark = pytest.mark.slow
@@ -38,10 +40,10 @@ FUZZ_SETTINGS = settings(
     database=None,
 )
 
-IMAGE_ENDPOINTS = ["/api/analyze", "/api/relu", "/api/primary-caps", "/api/routing",
-                   "/api/digit-caps", "/api/reconstruction"]
-CAPSULE_ENDPOINTS = ["/api/reconstruct", "/api/sweep"]
-POST_ENDPOINTS = IMAGE_ENDPOINTS + CAPSULE_ENDPOINTS
+# From the one table of endpoints: a new endpoint is fuzzed without being listed here.
+IMAGE_ENDPOINTS = [e.path for e in ENDPOINTS if e.upload]
+CAPSULE_ENDPOINTS = [e.path for e in ENDPOINTS if e.request is CapsuleRequest]
+POST_ENDPOINTS = [e.path for e in ENDPOINTS if e.method == "POST"]
 
 
 @pytest.fixture(scope="module")
@@ -59,9 +61,8 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 def schema_cannot_tell_valid(case) -> bool:
     """True where a request the document allows can still rightly be refused.
 
-    The document cannot say that an upload or a data URL must hold a decodable image, nor
-    that exactly one of 'image' and 'pixels' is required (a pydantic model validator), so
-    only requests with 'pixels' alone must be accepted.
+    The document cannot say that an upload or a data URL must hold a decodable image with a
+    digit in it, so only requests with 'pixels' (and no 'image') must be accepted.
     """
     if case.operation.path not in IMAGE_ENDPOINTS:
         return False
@@ -97,6 +98,9 @@ almost_pixels = st.one_of(
     st.lists(st.lists(st.floats(0, 1), min_size=0, max_size=30), min_size=0, max_size=30),
     st.lists(st.floats(0, 1), min_size=784, max_size=784),
 )
+transforms = st.one_of(json_junk, st.dictionaries(
+    st.sampled_from(["rotation", "scale_x", "scale_y", "shear", "dx", "dy", "thickness", "zoom"]),
+    json_scalars, max_size=4))
 image_bodies = st.one_of(
     json_junk,
     st.fixed_dictionaries({"pixels": almost_pixels}, optional={"routing_iterations": json_scalars}),
@@ -125,7 +129,14 @@ def assert_handled(response, request: str) -> None:
     assert set(response.get_json()) == {"error"} or response.status_code == 200, request
 
 
-HOSTILE_JSON = [(path, image_bodies) for path in IMAGE_ENDPOINTS] + [
+compare_bodies = st.one_of(image_bodies, st.fixed_dictionaries(
+    {"pixels": st.just([[0.5] * 28] * 28)}, optional={"transform": transforms}))
+sweep_bodies = st.one_of(image_bodies, st.fixed_dictionaries(
+    {"pixels": st.just([[0.5] * 28] * 28), "parameter": json_scalars, "values": st.one_of(
+        json_junk, st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=45))},
+    optional={"transform": transforms, "digit": json_scalars}))
+BODIES = {"/api/compare": compare_bodies, "/api/transform-sweep": sweep_bodies}
+HOSTILE_JSON = [(path, BODIES.get(path, image_bodies)) for path in IMAGE_ENDPOINTS] + [
     (path, capsule_bodies) for path in CAPSULE_ENDPOINTS]
 
 

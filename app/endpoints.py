@@ -1,0 +1,75 @@
+"""The one table of endpoints: it registers the routes (each blueprint its own), builds the
+OpenAPI document and drives the tests, so that no list of endpoints is written twice."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Blueprint
+from pydantic import BaseModel
+
+from app import schemas
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    view: str  # the name of the view function in its blueprint's module
+    method: str
+    path: str
+    summary: str
+    response: type[BaseModel] | None = None  # None: not JSON (HTML) or free-form
+    request: type[BaseModel] | None = None  # a JSON body validated by this model
+    upload: bool = False  # also takes multipart/form-data with a file field `image`
+    cacheable: bool = False  # ETag = the verified checkpoint's sha256
+    errors: tuple[int, ...] = ()  # statuses besides 200 that the endpoint can answer
+    media_type: str = "application/json"
+
+
+INPUT_ERRORS = (400, 413, 415, 422)
+ENDPOINTS: tuple[Endpoint, ...] = (
+    Endpoint("model_info", "GET", "/api/model", "Architecture read from the model object, the ranges the "
+             "API accepts, and the checkpoint's metadata", schemas.ModelResponse, cacheable=True),
+    Endpoint("models", "GET", "/api/models", "Every served model, with its test accuracy and verified sha256",
+             schemas.ModelsResponse, cacheable=True),
+    Endpoint("conv1_kernels", "GET", "/api/conv1/kernels", "The 256 trained 9x9 Conv1 kernels (cacheable: ETag)",
+             schemas.KernelsResponse, cacheable=True),
+    Endpoint("analyze", "POST", "/api/analyze", "Every stage of the network for one digit, in one round trip",
+             schemas.AnalyzeResponse, schemas.ImageRequest, upload=True, errors=INPUT_ERRORS),
+    Endpoint("relu", "POST", "/api/relu", "Conv1's 256 ReLU feature maps", schemas.ReluResponse,
+             schemas.ImageRequest, upload=True, errors=INPUT_ERRORS),
+    Endpoint("primary_caps", "POST", "/api/primary-caps", "The 1152 primary capsules and their lengths "
+             "before and after squashing", schemas.PrimaryCapsResponse, schemas.ImageRequest, upload=True,
+             errors=INPUT_ERRORS),
+    Endpoint("routing", "POST", "/api/routing", "Coupling coefficients and digit-capsule lengths at every "
+             "routing iteration", schemas.RoutingResponse, schemas.ImageRequest, upload=True, errors=INPUT_ERRORS),
+    Endpoint("digit_caps", "POST", "/api/digit-caps", "The ten 16-D digit capsules and their lengths",
+             schemas.DigitCapsResponse, schemas.ImageRequest, upload=True, errors=INPUT_ERRORS),
+    Endpoint("reconstruction", "POST", "/api/reconstruction", "The decoder's reconstruction from the "
+             "predicted capsule", schemas.ReconstructionResponse, schemas.ImageRequest, upload=True,
+             errors=INPUT_ERRORS),
+    Endpoint("reconstruct", "POST", "/api/reconstruct", "Decode one digit capsule's 16-D vector (the sliders)",
+             schemas.ReconstructResponse, schemas.CapsuleRequest, errors=(400, 415, 422)),
+    Endpoint("sweep", "POST", "/api/sweep", "The paper's Figure 4: each dimension perturbed by -0.25..+0.25 "
+             "in steps of 0.05", schemas.SweepResponse, schemas.CapsuleRequest, errors=(400, 415, 422)),
+    Endpoint("compare", "POST", "/api/compare", "The CapsNet and the CNN on the same (optionally transformed) "
+             "input", schemas.CompareResponse, schemas.CompareRequest, upload=True, errors=INPUT_ERRORS),
+    Endpoint("transform_sweep", "POST", "/api/transform-sweep", "One transform parameter swept over up to 41 "
+             "values: both models in one batched pass each", schemas.TransformSweepResponse,
+             schemas.TransformSweepRequest, upload=True, errors=INPUT_ERRORS),
+    Endpoint("robustness", "GET", "/api/robustness", "Both models' test accuracy under each transform, "
+             "measured by `python -m model.robustness` on the served checkpoints",
+             schemas.RobustnessResponse, cacheable=True, errors=(503,)),
+    Endpoint("openapi", "GET", "/api/openapi.json", "This document"),
+    Endpoint("healthz", "GET", "/healthz", "The process answers"),
+    Endpoint("readyz", "GET", "/readyz", "200 once this worker's models are loaded, verified and traced",
+             errors=(503,)),
+    Endpoint("index", "GET", "/", "The visualisation page", media_type="text/html"),
+    Endpoint("api_docs", "GET", "/api/docs", "This document, readable", media_type="text/html"),
+)
+
+
+def register(blueprint: Blueprint, views: dict) -> None:
+    """Route every endpoint whose view lives in `views` (a blueprint module's globals())."""
+    for endpoint in ENDPOINTS:
+        if endpoint.view in views:
+            blueprint.add_url_rule(endpoint.path, endpoint.view, views[endpoint.view],
+                                   methods=[endpoint.method])

@@ -1,0 +1,104 @@
+"""How both committed models cope with transformed digits: `python -m model.robustness [--data PATH]`.
+
+Every MNIST test digit under each transform value (rotation, scale, shear, thickness) and an
+affNIST-like set (each digit once with a random small affine transform), classified by the
+CapsNet and by the CNN. Writes checkpoints/robustness.json with both checkpoints' sha256, so
+that the server refuses to serve a table measured on other weights.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from model.checkpoint import load_model
+from model.data import load_mnist
+from model.forward import compiled_forward, in_batches
+from model.transforms import apply_transform, transform_each
+from model.zoo import CHECKPOINTS
+
+OUTPUT = CHECKPOINTS / "robustness.json"
+MODEL_IDS = ("capsnet", "cnn")
+COMMAND = "python -m model.robustness --data ../shared/data/mnist.npz"
+# The sweeps, each value applied to every test digit; "scale" stretches both axes alike.
+SWEEPS: dict[str, tuple[list[float], callable]] = {
+    "rotation": (list(range(-90, 91, 15)), lambda v: {"rotation": v}),
+    "scale": ([round(0.5 + 0.1 * k, 1) for k in range(11)], lambda v: {"scale_x": v, "scale_y": v}),
+    "shear": ([round(-0.5 + 0.1 * k, 1) for k in range(11)], lambda v: {"shear": v}),
+    "thickness": ([-2, -1, 0, 1, 2], lambda v: {"thickness": v}),
+}
+AFFNIST_LIKE = {"seed": 0, "rotation": 20.0, "shear": 0.2, "scale": (0.8, 1.2)}
+
+
+def affnist_like(images: np.ndarray, seed: int = AFFNIST_LIKE["seed"]) -> np.ndarray:
+    """Each image once, with its own rotation in +-20 degrees, shear in +-0.2 and scale in
+    0.8..1.2 per axis (uniform, fixed seed): affNIST's kind of change, kept inside 28x28."""
+    rng = np.random.default_rng(seed)
+    n = len(images)
+    low, high = AFFNIST_LIKE["scale"]
+    params = {"rotation": rng.uniform(-AFFNIST_LIKE["rotation"], AFFNIST_LIKE["rotation"], n),
+              "shear": rng.uniform(-AFFNIST_LIKE["shear"], AFFNIST_LIKE["shear"], n),
+              "scale_x": rng.uniform(low, high, n), "scale_y": rng.uniform(low, high, n)}
+    return transform_each(images, params)
+
+
+def measure(data: str | None, limit: int | None = None, batch_size: int = 250) -> dict:
+    _, (x_test, y_test) = load_mnist(data)
+    if limit:
+        x_test, y_test = x_test[:limit], y_test[:limit]
+    images = x_test.astype(np.float32) / 255.0
+    models = {model_id: load_model(model_id) for model_id in MODEL_IDS}
+    forwards = {model_id: compiled_forward(model, ["prediction"], image_shape=(28, 28, 1))
+                for model_id, (model, _) in models.items()}
+
+    def accuracies(transformed: np.ndarray) -> dict[str, float]:
+        return {model_id: float(np.mean(in_batches(forward, transformed[..., None], batch_size)["prediction"]
+                                         == y_test))
+                for model_id, forward in forwards.items()}
+
+    settings = sum(len(values) for values, _ in SWEEPS.values()) + 1
+    progress = keras.utils.Progbar(settings, unit_name="setting")
+    table = {}
+    for name, (values, as_transform) in SWEEPS.items():
+        rows = []
+        for value in values:
+            rows.append(accuracies(apply_transform(images, as_transform(value))))
+            progress.add(1, values=[(f"{name}", value)])
+        table[name] = {"values": values, **{m: [row[m] for row in rows] for m in MODEL_IDS}}
+    affine = accuracies(affnist_like(images))
+    progress.add(1)
+    return {
+        "models": {m: {"sha256": meta["sha256"], "test_accuracy": meta.get("test_accuracy")}
+                   for m, (_, meta) in models.items()},
+        "images": int(len(y_test)),
+        "transforms": table,
+        "affnist_like": {**affine, "seed": AFFNIST_LIKE["seed"],
+                         "description": "each test digit once: rotation uniform in +-20 degrees, shear in "
+                                        "+-0.2, scale 0.8..1.2 per axis, about the centre of mass, in 28x28"},
+        "command": COMMAND,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", help="MNIST .npz in Keras' format (default: $CAPSNET_MNIST or Keras' download)")
+    parser.add_argument("--output", default=str(OUTPUT))
+    parser.add_argument("--limit", type=int, help="only the first N test digits (a quick look; not for committing)")
+    args = parser.parse_args(argv)
+    started = time.time()
+    table = measure(args.data, args.limit)
+    table["seconds"] = round(time.time() - started, 1)
+    Path(args.output).write_text(json.dumps(table, indent=1) + "\n")
+    print(f"rotation +-45: capsnet {table['transforms']['rotation']['capsnet'][3]:.4f} / "
+          f"{table['transforms']['rotation']['capsnet'][9]:.4f}, cnn {table['transforms']['rotation']['cnn'][3]:.4f} / "
+          f"{table['transforms']['rotation']['cnn'][9]:.4f}")
+    print(f"affNIST-like: capsnet {table['affnist_like']['capsnet']:.4f}, cnn {table['affnist_like']['cnn']:.4f}")
+    print(f"wrote {args.output} in {table['seconds']} s")
+
+
+if __name__ == "__main__":
+    main()

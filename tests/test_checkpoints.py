@@ -1,0 +1,36 @@
+"""The shipped checkpoints, measured here on 2,000 real MNIST test digits (not read from the
+metadata the training wrote), and verified against their recorded sha256."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from model.checkpoint import load_model, sha256_of
+from model.evaluate import accuracy_report
+from model.subset import SUBSET, first_per_class
+from model.zoo import card
+
+
+@pytest.fixture(scope="module")
+def subset():
+    with np.load(SUBSET) as data:
+        return data["x_test"], data["y_test"], data["test_index"]
+
+
+def test_the_subset_is_the_first_200_of_each_digit(subset):
+    images, labels, index = subset
+    assert images.shape == (2000, 28, 28) and images.dtype == np.uint8
+    assert np.bincount(labels, minlength=10).tolist() == [200] * 10
+    assert np.all(np.diff(index) > 0) and SUBSET.stat().st_size < 1_000_000
+    # the rule itself, on a made-up label list
+    np.testing.assert_array_equal(first_per_class(np.array([3, 1, 3, 3, 1, 0]), 2), [0, 1, 2, 4, 5])
+
+
+@pytest.mark.parametrize("model_id", ["capsnet", "cnn"])
+def test_shipped_checkpoint_reaches_99_3_percent_on_the_subset(subset, model_id):
+    images, labels, _ = subset
+    model, metadata = load_model(model_id)
+    assert metadata["sha256"] == sha256_of(card(model_id).checkpoint)
+    report = accuracy_report(model, images, labels)
+    assert report["images"] == 2000
+    assert report["accuracy"] >= 0.993, report
