@@ -32,18 +32,56 @@ def json_body() -> dict:
 
 def read_image() -> tuple[np.ndarray, int | None]:
     """The request's digit as MNIST-like float32 (28, 28), and its routing_iterations if any."""
+    pixels, body = read_image_request(ImageRequest)
+    return pixels, body.routing_iterations
+
+
+def read_image_request(model: type[ImageRequest]) -> tuple[np.ndarray, ImageRequest]:
+    """The request's digit and its other fields validated by `model`: a multipart upload (file
+    field 'image', other fields as form values), or JSON with 'image' (a data URL) or 'pixels'."""
     if request.mimetype == "multipart/form-data":
         upload = request.files.get("image")
         if upload is None:
             raise ApiError("No file: send the image in the multipart field 'image'.", 400)
-        return image_bytes_to_mnist(upload.read()), form_iterations()
+        body = model.model_validate(form_fields(model), context={"upload": True})
+        return image_bytes_to_mnist(upload.read()), body
     if not request.is_json:
         raise ApiError("Send multipart/form-data with a file field 'image', or JSON with "
                        "'image' (a data URL) or 'pixels' (28x28 floats).", 415)
-    body = ImageRequest.model_validate(json_body())
+    body = model.model_validate(json_body())
     if body.pixels is not None:
-        return np.asarray(body.pixels, dtype=np.float32), body.routing_iterations
-    return image_bytes_to_mnist(decode_data_url(body.image)), body.routing_iterations
+        return np.asarray(body.pixels, dtype=np.float32), body
+    return image_bytes_to_mnist(decode_data_url(body.image)), body
+
+
+def form_value(text: str):
+    """A form field as the number it spells (ASCII only: int() takes '²' too), else the text,
+    which the request model then refuses with a 422 where it wanted a number."""
+    value = text.strip()
+    if value.isascii() and len(value) <= 32:  # no number the API takes is longer
+        for kind in (int, float):
+            try:
+                return kind(value)
+            except ValueError:
+                pass
+    return text
+
+
+def form_fields(model: type[ImageRequest]) -> dict:
+    """Multipart fields (and the query string) as the JSON body `model` would take: transform
+    parameters may come as fields of their own; `values` as repeated fields."""
+    from model.transforms import TRANSFORMS
+
+    merged = {**request.args.to_dict(flat=False), **request.form.to_dict(flat=False)}
+    body: dict = {}
+    for name, texts in merged.items():
+        if name in TRANSFORMS and "transform" in model.model_fields:
+            body.setdefault("transform", {})[name] = form_value(texts[-1])
+        elif name == "values" and name in model.model_fields:
+            body[name] = [form_value(text) for text in texts]
+        else:
+            body[name] = form_value(texts[-1])
+    return body
 
 
 def decode_data_url(url: str) -> bytes:
@@ -54,14 +92,3 @@ def decode_data_url(url: str) -> bytes:
         return base64.b64decode(url[match.end():], validate=True)
     except (binascii.Error, ValueError) as error:
         raise ApiError("'image' holds invalid base64.", 422) from error
-
-
-def form_iterations() -> int | None:
-    raw = request.form.get("routing_iterations") or request.args.get("routing_iterations")
-    if raw is None:
-        return None
-    value = raw.strip()
-    # ASCII digits only: str.isdigit() also accepts '²' or '①', which int() refuses.
-    if not (value.isascii() and value.isdigit() and len(value) <= 2 and 1 <= int(value) <= 10):
-        raise ApiError("routing_iterations must be an integer from 1 to 10.", 422)
-    return int(value)
