@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from model.losses import capsnet_loss, margin_loss, reconstruction_loss
+from model.losses import margin_loss, reconstruction_loss
 
 
 def value(tensor) -> float:
@@ -103,10 +103,21 @@ def test_reconstruction_loss_against_numpy():
     assert value(reconstruction_loss(images, recon)) == pytest.approx(expected, rel=1e-5)
 
 
-def test_capsnet_loss_is_the_sum():
-    labels = np.array([0, 0])
-    lengths = np.array([[0.95, 0.05, 0.3], [0.2, 0.8, 0.05]], np.float32)
-    images = np.ones((2, 28, 28, 1), np.float32)
-    # margin 0.3775 (above) + reconstruction 0.0005 * 784 = 0.392 -> 0.7695
-    loss = capsnet_loss(labels, images, lengths, np.zeros_like(images))
-    assert value(loss) == pytest.approx(0.7695, rel=1e-5)
+def test_the_capsnets_training_loss_is_margin_plus_reconstruction_from_the_true_capsule():
+    """CapsNet.compute_loss (what fit minimises) against the two terms computed in numpy, with
+    the decoder fed the TRUE digit's capsule, not the predicted one."""
+    import keras
+    from model.capsnet import build_capsnet
+    keras.utils.set_random_seed(5)
+    model = build_capsnet()
+    images = np.random.default_rng(3).random((3, 28, 28, 1)).astype(np.float32)
+    labels = np.array([2, 5, 9])
+    outputs = model(images)
+    lengths = np.asarray(outputs["lengths"], np.float64)
+    present = np.eye(10)[labels]
+    margin = (present * np.maximum(0.9 - lengths, 0) ** 2
+              + 0.5 * (1 - present) * np.maximum(lengths - 0.1, 0) ** 2).sum(-1).mean()
+    decoded = np.asarray(model.decode(outputs["digit_caps"], labels), np.float64)
+    sse = ((images.astype(np.float64) - decoded) ** 2).reshape(3, -1).sum(-1).mean()
+    loss = value(model.compute_loss(images, labels, outputs, training=True))
+    assert loss == pytest.approx(margin + 0.0005 * sse, rel=1e-5)
