@@ -3,9 +3,9 @@
 Whatever an upload's pixel count, no stage holds much more than MAX_SIDE x MAX_SIDE samples:
 JPEG is decoded at 1/2, 1/4 or 1/8 scale by its own DCT (`Image.draft`), PNG a band of rows
 at a time (app/png_bands.py), and every band is reduced to the working grid in 8-bit Pillow
-operations before any floating-point work. What cannot be decoded in pieces (GIF, BMP, WebP,
-interlaced or 1-, 2-, 4-bit or 16-bit colour PNG) is refused above DECODED_LIMIT bytes: under
-the 10 MB upload cap only a synthetic image gets that large.
+operations before any floating-point work. What is decoded whole (GIF, BMP, WebP, interlaced
+or 16-bit colour PNG, progressive JPEG's coefficients) is refused when its decoder would need
+more than DECODE_BUDGET bytes, by a cost per pixel measured for each (bench/uploads.py).
 """
 from __future__ import annotations
 
@@ -22,8 +22,9 @@ from app.errors import ApiError
 ACCEPTED_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP")
 MAX_PIXELS = 24_000_000  # a 6000x4000 photo; more is refused before decoding
 MAX_SIDE = 1024  # the working grid: at most about 1 megapixel
-DECODED_LIMIT = 40 << 20  # bytes, for the formats decoded whole
-LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601, as Pillow's convert("L")
+DECODE_BUDGET = 48 << 20  # bytes a whole-image decoder may use, for at most 64 MB a request
+WEBP_BYTES_PER_PIXEL = 16  # libwebp's canvas, Pillow's copy of it as bytes, the image (measured: 15.3)
+STORAGE = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16B": 2, "I;16L": 2}  # Pillow's bytes a pixel; else 4
 # EXIF orientation -> numpy steps that undo it (as ImageOps.exif_transpose)
 ORIENTATIONS = {2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[::-1],
                 5: lambda a: a.T, 6: lambda a: np.rot90(a, -1), 7: lambda a: a[::-1, ::-1].T,
@@ -58,10 +59,10 @@ def decode_grey(data: bytes) -> np.ndarray:
         if png_bands.can_stream(image):
             grey = from_bands(png_bands.bands(data, image, factor), factor)
         else:
+            check_decode_cost(image, factor)
             if image.format == "JPEG" and factor > 1:  # DCT scaling: the decoder does most of it
                 image.draft("L", (math.ceil(image.width / factor), math.ceil(image.height / factor)))
                 factor = reduction(image.size)
-            check_decoded_size(image)
             image.seek(0)  # the first frame of an animation
             image.load()
             grey = grey_from_image(image, factor)
@@ -78,13 +79,28 @@ def reduction(size: tuple[int, int]) -> int:
     return max(1, math.ceil(max(size) / MAX_SIDE))
 
 
-def check_decoded_size(image: Image.Image) -> None:
-    bands = len(image.getbands()) * (2 if image.mode.startswith("I;16") else 1)
-    decoded = image.width * image.height * (4 if image.mode in ("I", "F") else bands)
-    if decoded > DECODED_LIMIT:
-        raise ApiError(f"This {image.format} image would take {decoded / 2**20:.0f} MB to decode: at most "
-                       f"{DECODED_LIMIT // 2**20} MB for GIF, BMP, WebP and interlaced or 16-bit colour "
-                       "PNG (PNG and JPEG of any accepted size are decoded in pieces).", 413)
+def decode_cost(image: Image.Image, factor: int) -> int:
+    """Bytes the decoder will hold for an image decoded whole (a JPEG at its draft scale)."""
+    pixels = image.width * image.height
+    if image.format == "WEBP":
+        return WEBP_BYTES_PER_PIXEL * pixels
+    if image.format == "JPEG":
+        scale = min(8, 1 << (factor.bit_length() - 1))  # the DCT scale draft() will choose
+        cost = math.ceil(image.width / scale) * math.ceil(image.height / scale) * STORAGE.get(image.mode, 4)
+        if image.info.get("progressive"):  # libjpeg keeps every coefficient (2 bytes) of every scan
+            largest = max(h * v for _, h, v, _ in image.layer)
+            cost += 2 * pixels * sum(h * v for _, h, v, _ in image.layer) // largest
+        return cost
+    return pixels * STORAGE.get(image.mode, 4)
+
+
+def check_decode_cost(image: Image.Image, factor: int) -> None:
+    cost = decode_cost(image, factor)
+    if cost > DECODE_BUDGET:
+        kind = "progressive JPEG" if image.format == "JPEG" else image.format
+        raise ApiError(f"This {image.width}x{image.height} {kind} would need {cost / 2**20:.0f} MB to decode: "
+                       f"at most {DECODE_BUDGET // 2**20} MB are allowed. Baseline JPEG and 8-bit PNG of "
+                       f"any accepted size are decoded in pieces: send one of those, or a smaller image.", 413)
 
 
 def grey_from_image(image: Image.Image, factor: int | None = None) -> np.ndarray:
@@ -115,7 +131,7 @@ def from_bands(pieces: Iterable[Image.Image], factor: int) -> np.ndarray:
 def reduced_luminance(band: Image.Image, factor: int) -> tuple[np.ndarray, np.ndarray | None]:
     """(luminance x alpha, alpha) of one band, box-reduced by `factor`, float32 in 0..1."""
     if band.mode.startswith("I;16"):
-        return block_mean(np.asarray(band, np.float32) / 65535.0, factor), None
+        return np.asarray(band.convert("F").reduce(factor)) / np.float32(65535.0), None
     if band.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in band.info:
         band = band.convert("RGBA")
         lum, opacity = band.convert("L"), band.getchannel("A")

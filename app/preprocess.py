@@ -26,9 +26,11 @@ NO_DIGIT = "No digit found in the image: {}. Send a darker or larger digit."
 
 
 def dark_ink(gray: np.ndarray) -> bool:
-    """Ink is the minority, so the median is the paper; the ink lies on the side farther from
-    it (a grey page with dark ink, or a black canvas with white strokes)."""
-    paper = float(np.median(gray))
+    """The paper surrounds the digit, so the border's median is the paper (even for a bold digit
+    that covers most of the image); the ink lies on the side farther from it: a grey page with
+    dark ink, or a black canvas with white strokes."""
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    paper = float(np.median(border))
     darkest, lightest = np.quantile(gray, [1e-4, 1 - 1e-4])
     return paper - float(darkest) > float(lightest) - paper
 
@@ -66,9 +68,13 @@ def ink_map(gray: np.ndarray) -> np.ndarray:
 
     Otsu's threshold splits ink from paper; the paper's median and spread give its level and
     noise, the ink's 90th percentile its peak. Raises a 422 when there is no digit to see."""
-    if dark_ink(gray):
+    dark = dark_ink(gray)
+    if dark:
         gray = 1.0 - gray
-    residual = gray - background_light(gray)
+    light = background_light(gray)
+    residual = gray - light
+    if dark:  # ink on paper reflects a share of the light: measure it against the paper's brightness
+        residual = residual / np.maximum(1.0 - light, 0.05)
     threshold = otsu_threshold(residual)
     paper, ink = residual[residual < threshold], residual[residual >= threshold]
     if paper.size == 0 or ink.size == 0:
@@ -156,9 +162,11 @@ def normalise_stroke(ink: np.ndarray) -> np.ndarray:
         padded = np.pad(ink, size)  # room for the stroke to grow past the crop
         grown = np.asarray(Image.fromarray(padded.astype(np.float32)).filter(ImageFilter.MaxFilter(size)))
         return crop_to_ink(grown, trim=0.0)
+    # A square filter thins a diagonal stroke sqrt(2) times more: keep half of any stroke.
+    size = min(size, int(width / (2 * np.sqrt(2))) | 1)
     if width > 1.8 * target and size >= 3:
-        size = min(size, int(width) // 2 * 2 - 1)  # never erase a stroke
-        thinned = np.asarray(Image.fromarray(ink.astype(np.float32)).filter(ImageFilter.MinFilter(size)))
+        padded = np.pad(ink, size)  # paper around the crop: strokes along its edge thin too
+        thinned = np.asarray(Image.fromarray(padded.astype(np.float32)).filter(ImageFilter.MinFilter(size)))
         return crop_to_ink(thinned, trim=0.0)
     return ink
 
