@@ -7,7 +7,7 @@ import zlib
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
 from app.errors import ApiError
 from app.preprocess import image_bytes_to_mnist, stroke_width, to_mnist
@@ -149,3 +149,132 @@ def test_bad_files_are_refused_with_the_right_status(data, status):
     with pytest.raises(ApiError) as refused:
         image_bytes_to_mnist(data)
     assert refused.value.status == status and refused.value.message
+
+
+# ---------------------------------------------------------------- the ink, whatever the image's area
+
+SEVEN = [(0.3, 0.25), (0.7, 0.25), (0.45, 0.8)]  # a "7" as a polyline, in units of the short side
+
+
+def seven(width: int, height: int, pen: int, paper: int = 235, ink: int = 30) -> Image.Image:
+    page = Image.new("L", (width, height), paper)
+    side = min(width, height)
+    points = [(x * side + (width - side) / 2, y * side + (height - side) / 2) for x, y in SEVEN]
+    ImageDraw.Draw(page).line(points, fill=ink, width=pen, joint="curve")
+    return page
+
+
+def photo_of_seven(width: int, height: int, pen: int, seed: int = 1) -> bytes:
+    """A JPEG like a phone photo: light falling from 220 to 110 across the page, darker corners,
+    sensor noise, and ink that reflects a quarter of the light that reaches it."""
+    rng = np.random.default_rng(seed)
+    rows, cols = np.mgrid[0:height, 0:width].astype(np.float32)
+    light = 110 + 110 * cols / width - 40 * ((rows / height - 0.5) ** 2 + (cols / width - 0.5) ** 2)
+    ink = np.asarray(seven(width, height, pen, paper=0, ink=255), np.float32) / 255
+    page = light * (1 - 0.75 * ink) + rng.normal(0, 8, (height, width))
+    return encode(Image.fromarray(np.clip(page, 0, 255).astype(np.uint8)), "JPEG", quality=85)
+
+
+def shaded_page(width: int, height: int, low: float = 150, high: float = 230, noise: float = 4,
+                seed: int = 2) -> Image.Image:
+    light = np.linspace(low, high, width)[None, :] + np.random.default_rng(seed).normal(0, noise, (height, width))
+    return Image.fromarray(np.clip(light, 0, 255).astype(np.uint8))
+
+
+def ink_box(result: np.ndarray, level: float = 0.2) -> tuple[int, int]:
+    rows = np.flatnonzero((result > level).any(axis=1))
+    cols = np.flatnonzero((result > level).any(axis=0))
+    return rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+
+
+def test_a_one_pixel_pen_on_a_big_page_gives_the_same_digit_as_a_normal_pen():
+    # 1000x1000 with a 1-pixel pen: the ink is 0.12% of the pixels
+    page = seven(1000, 1000, 1)
+    assert (np.asarray(page) < 128).mean() < 0.002
+    thin, normal = to_mnist(page), to_mnist(seven(280, 280, 20))
+    assert ink_box(thin)[0] == 20 and thin.max() == pytest.approx(1.0)
+    mnist_width = np.median([stroke_width(gallery_digit(7, i) / 255.0) for i in range(4)])
+    assert stroke_width(thin) == pytest.approx(mnist_width, abs=1.0)
+    assert np.abs(thin - normal).mean() < 0.08
+
+
+def test_a_three_pixel_pen_in_a_big_shaded_noisy_photo():
+    result = image_bytes_to_mnist(photo_of_seven(4000, 3000, 3))
+    clean = to_mnist(seven(400, 300, 2))
+    assert np.abs(result - clean).mean() < 0.03
+    # no grain or shade taken for ink: nothing lies more than a pixel away from the clean digit
+    near = np.asarray(Image.fromarray((clean > 0.05).astype(np.uint8) * 255).filter(ImageFilter.MaxFilter(3))) > 0
+    assert result[~near].max() < 0.05
+
+
+def test_a_bold_digit_filling_its_frame_is_kept():
+    # a "0" whose stroke (170 of 600 pixels) is wider than a cell of a coarse light-correction grid
+    page = shaded_page(600, 600)
+    ImageDraw.Draw(page).ellipse([60, 10, 540, 590], outline=25, width=170)
+    ring = to_mnist(page)
+    assert ink_box(ring)[0] == 20
+    assert ring[14, 14] < 0.05  # the hole stays empty
+    for side in (ring[4:24, 4:9], ring[4:24, 19:24], ring[4:9, 8:20], ring[19:24, 8:20]):
+        assert side.max() > 0.9  # all four sides of the ring are there
+    bar = shaded_page(600, 600)
+    ImageDraw.Draw(bar).rectangle([200, 0, 400, 599], fill=25)  # a "1" from edge to edge
+    one = to_mnist(bar)
+    assert ink_box(one) == (20, pytest.approx(5, abs=1)) and one[4:24, 12:16].min() > 0.9
+
+
+def test_a_digit_touching_the_border_keeps_its_cut_stroke():
+    page = Image.new("L", (500, 500), 240)
+    ImageDraw.Draw(page).line([(-30, 10), (350, 10), (150, 480)], fill=20, width=40)  # off the top-left
+    result = to_mnist(page)
+    rows = np.flatnonzero((result > 0.2).any(axis=1))
+    assert rows[-1] - rows[0] + 1 == 20
+    assert (result[rows[0]] > 0.5).sum() >= 12  # the cut bar of the 7 is its top row
+
+
+def test_dust_far_from_the_digit_does_not_stretch_the_crop():
+    page = seven(800, 800, 30)
+    alone = to_mnist(page)
+    ImageDraw.Draw(page).rectangle([760, 770, 764, 774], fill=30)  # a speck in the far corner
+    assert np.abs(to_mnist(page) - alone).max() < 0.02
+
+
+def test_grey_paper_with_darker_ink_and_light_ink_on_black_agree():
+    grey_paper = to_mnist(seven(400, 400, 24, paper=110, ink=20))  # paper darker than mid-grey
+    chalk = to_mnist(seven(400, 400, 24, paper=15, ink=240))
+    assert np.abs(grey_paper - chalk).max() < 0.05
+
+
+def almost_empty(kind: str) -> Image.Image:
+    page = shaded_page(800, 600, 200, 200, 3)
+    if kind == "uniform":
+        return Image.new("L", (640, 480), 255)
+    if kind == "speck":  # a 5x5 blot on clean paper: clear contrast, but nothing a digit's size
+        page = Image.new("L", (800, 600), 230)
+        ImageDraw.Draw(page).rectangle([400, 300, 404, 304], fill=20)
+    if kind == "smudge":  # a faint shadow, 2% darker than the paper
+        ImageDraw.Draw(page).ellipse([300, 200, 500, 400], fill=195)
+    return page
+
+
+@pytest.mark.parametrize("kind", ["uniform", "noise", "speck", "smudge"])
+def test_an_almost_empty_image_is_refused_with_no_digit_found(kind):
+    with pytest.raises(ApiError) as refused:
+        to_mnist(almost_empty(kind))
+    assert refused.value.status == 422 and refused.value.message.startswith("No digit found")
+
+
+def test_the_model_reads_the_hard_cases(client):
+    """Through the API, the trained network gives each hard case its digit."""
+    bold = shaded_page(600, 600)
+    ImageDraw.Draw(bold).ellipse([60, 10, 540, 590], outline=25, width=170)
+    border = Image.new("L", (500, 500), 240)
+    ImageDraw.Draw(border).line([(-30, 10), (350, 10), (150, 480)], fill=20, width=40)
+    cases = {7: [encode(seven(1000, 1000, 1)), photo_of_seven(4000, 3000, 3), encode(border)], 0: [encode(bold)]}
+    for label, uploads in cases.items():
+        for data in uploads:
+            response = client.post("/api/digit-caps", data={"image": (io.BytesIO(data), "digit.png")},
+                                   content_type="multipart/form-data")
+            assert response.status_code == 200 and response.get_json()["prediction"] == label
+    empty = client.post("/api/digit-caps", data={"image": (io.BytesIO(encode(almost_empty("noise"))), "x.png")},
+                        content_type="multipart/form-data")
+    assert empty.status_code == 422 and empty.get_json()["error"].startswith("No digit found")
