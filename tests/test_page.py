@@ -414,7 +414,10 @@ def test_squash_plot_uses_the_servers_lengths_before_squashing(page):
     expect(page.locator("#capsule-title")).to_contain_text("type 9, row 1, column 4")
     caption = page.get_by_test_id("squash-caption")
     pre, post = analysis["pre_squash_lengths"][9][1][4], analysis["lengths"][9][1][4]
-    expect(caption).to_have_text(f"Selected capsule: length {pre:.3f} before squashing, {post:.3f} after.")
+    saturated = int((np.asarray(analysis["lengths"]) > 0.9).sum())
+    expect(caption).to_have_text(f"Selected capsule: length {pre:.3f} before squashing, {post:.3f} after. "
+                                 f"{saturated:,} of the {np.size(analysis['lengths']):,} capsules are longer than "
+                                 "0.9 after squashing.")
     assert post == pytest.approx(pre ** 2 / (1 + pre ** 2), abs=2e-3)  # the server's numbers agree
     assert np.abs(pixels(plot) - before).max() > 0, "the selected capsule moved nowhere on the plot"
 

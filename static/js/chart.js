@@ -56,19 +56,45 @@ const tickText = (v) => {
 
 const LEGEND_ROW = 16;
 
+/** Value -> fraction of the axis, linear or (log: true) logarithmic; clamped to the axis. */
+function scale({ min, max, log = false }) {
+  const t = log ? Math.log10 : (v) => v;
+  return (v) => (t(Math.min(Math.max(v, min), max)) - t(min)) / (t(max) - t(min) || 1);
+}
+
+/** Where each legend item goes, wrapped into rows of `width` pixels: [{item, dx, row}]. */
+function legendLayout(ctx, items, width) {
+  let dx = 0;
+  let row = 0;
+  return items.map((item) => {
+    const w = 24 + ctx.measureText(item.label).width + 12;
+    if (dx > 0 && dx + w > width) {
+      dx = 0;
+      row += 1;
+    }
+    const placed = { item, dx, row };
+    dx += w;
+    return placed;
+  });
+}
+
 /**
  * Axes in box {x, y, w, h} (the whole panel, labels included); x and y: {min, max, label,
- * ticks?, format?}; `legendRows` rows are kept free under the title for legend().
- * Returns the plotting frame {X, Y, left, right, top, bottom, legendTop}.
+ * ticks?, format?, log?}; a title, and under it a legend ([{label, color, dash?, width?}],
+ * wrapped into as many rows as it needs). Returns the plotting frame {X, Y, left, right, top, bottom}.
  */
-export function axes(ctx, box, { x, y, title = '', legendRows = 1 }) {
-  const m = { l: 46, r: 10, t: 22 + LEGEND_ROW * legendRows, b: 38 };
+export function axes(ctx, box, { x, y, title = '', legend = [] }) {
+  const m = { l: 46, r: 10, b: 38 };
   const left = box.x + m.l;
   const right = box.x + box.w - m.r;
-  const top = box.y + m.t;
+  const placed = legendLayout(ctx, legend, right - left);
+  const rows = placed.length ? placed[placed.length - 1].row + 1 : 0;
+  const top = box.y + 24 + LEGEND_ROW * rows;
   const bottom = box.y + box.h - m.b;
-  const X = (v) => left + ((Math.min(Math.max(v, x.min), x.max) - x.min) / (x.max - x.min || 1)) * (right - left);
-  const Y = (v) => bottom - ((Math.min(Math.max(v, y.min), y.max) - y.min) / (y.max - y.min || 1)) * (bottom - top);
+  const sx = scale(x);
+  const sy = scale(y);
+  const X = (v) => left + sx(v) * (right - left);
+  const Y = (v) => bottom - sy(v) * (bottom - top);
   ctx.save();
   ctx.strokeStyle = COLORS.grid;
   ctx.lineWidth = 1;
@@ -96,10 +122,11 @@ export function axes(ctx, box, { x, y, title = '', legendRows = 1 }) {
     ctx.fillStyle = COLORS.strong;
     ctx.font = '600 13px system-ui, sans-serif';
     ctx.textBaseline = 'top';
-    ctx.fillText(title, left, box.y + 3);
+    ctx.fillText(title, left, box.y + 3, right - left);
     ctx.restore();
   }
-  return { X, Y, left, right, top, bottom, legendTop: box.y + 22 };
+  drawLegend(ctx, placed, left, box.y + 20);
+  return { X, Y, left, right, top, bottom };
 }
 
 function line(ctx, points) {
@@ -126,39 +153,40 @@ export function series(ctx, frame, xs, ys, { color, width = 1.5, dash = [], dots
   ctx.restore();
 }
 
-/** A dashed vertical line at x = v, labelled (e.g. the current slider value). */
+/** A dashed vertical line at x = v, labelled (e.g. the current slider value); the label is
+ * outlined in the background colour so that it reads over the data without hiding it. */
 export function markX(ctx, frame, v, label) {
+  const px = frame.X(v);
   ctx.save();
   ctx.strokeStyle = COLORS.marker;
   ctx.setLineDash([4, 3]);
-  line(ctx, [[frame.X(v), frame.top], [frame.X(v), frame.bottom]]);
-  ctx.fillStyle = COLORS.marker;
-  ctx.textAlign = frame.X(v) > (frame.left + frame.right) / 2 ? 'right' : 'left';
+  line(ctx, [[px, frame.top], [px, frame.bottom]]);
+  ctx.setLineDash([]);
+  ctx.textAlign = px > (frame.left + frame.right) / 2 ? 'right' : 'left';
   ctx.textBaseline = 'top';
-  ctx.fillText(label, frame.X(v) + (ctx.textAlign === 'left' ? 4 : -4), frame.top + 2);
+  const tx = px + (ctx.textAlign === 'left' ? 4 : -4);
+  ctx.strokeStyle = COLORS.background;
+  ctx.lineWidth = 3;
+  ctx.lineJoin = 'round';
+  ctx.strokeText(label, tx, frame.top + 3);
+  ctx.fillStyle = COLORS.marker;
+  ctx.fillText(label, tx, frame.top + 3);
   ctx.restore();
 }
 
-/** The legend under the title, wrapped into rows: items [{label, color, dash?, width?}]. */
-export function legend(ctx, frame, items) {
+function drawLegend(ctx, placed, left, top) {
   ctx.save();
   ctx.textBaseline = 'middle';
   ctx.textAlign = 'left';
-  let px = frame.left;
-  let py = frame.legendTop + LEGEND_ROW / 2 - 2;
-  for (const it of items) {
-    const width = 24 + ctx.measureText(it.label).width + 12;
-    if (px > frame.left && px + width > frame.right) {
-      px = frame.left;
-      py += LEGEND_ROW;
-    }
-    ctx.strokeStyle = it.color;
-    ctx.lineWidth = it.width || 2;
-    ctx.setLineDash(it.dash || []);
+  for (const { item, dx, row } of placed) {
+    const px = left + dx;
+    const py = top + row * LEGEND_ROW + LEGEND_ROW / 2;
+    ctx.strokeStyle = item.color;
+    ctx.lineWidth = item.width || 2;
+    ctx.setLineDash(item.dash || []);
     line(ctx, [[px, py], [px + 20, py]]);
     ctx.fillStyle = COLORS.strong;
-    ctx.fillText(it.label, px + 24, py);
-    px += width;
+    ctx.fillText(item.label, px + 24, py);
   }
   ctx.restore();
 }

@@ -17,19 +17,22 @@ function loadImage(src) {
   });
 }
 
-/** A gallery PNG as {img, pixels: 28 rows of 28 floats 0..1} (light ink on black). */
+/** A gallery PNG (an MNIST test image, at its own size) as {img, pixels: rows of floats
+ * 0..1} (light ink on black). */
 export async function loadDigit(entry) {
   const img = await loadImage(GALLERY + entry.file);
+  const w = img.naturalWidth;
+  const h = img.naturalHeight;
   const canvas = document.createElement('canvas');
-  canvas.width = 28;
-  canvas.height = 28;
+  canvas.width = w;
+  canvas.height = h;
   const ctx = canvas.getContext('2d', { willReadFrequently: true });
-  ctx.drawImage(img, 0, 0, 28, 28);
-  const { data } = ctx.getImageData(0, 0, 28, 28);
+  ctx.drawImage(img, 0, 0);
+  const { data } = ctx.getImageData(0, 0, w, h);
   const pixels = [];
-  for (let y = 0; y < 28; y += 1) {
+  for (let y = 0; y < h; y += 1) {
     const row = [];
-    for (let x = 0; x < 28; x += 1) row.push(Math.round((data[(y * 28 + x) * 4] / 255) * 1000) / 1000);
+    for (let x = 0; x < w; x += 1) row.push(Math.round((data[(y * w + x) * 4] / 255) * 1000) / 1000);
     pixels.push(row);
   }
   return { img, pixels };
@@ -49,8 +52,6 @@ export function renderGallery(container, entries, onPick) {
     const img = document.createElement('img');
     img.src = GALLERY + entry.file;
     img.alt = '';
-    img.width = 28;
-    img.height = 28;
     button.append(img);
     button.addEventListener('click', () => onPick(entry, button));
     return button;

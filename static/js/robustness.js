@@ -1,8 +1,8 @@
 // Test-set accuracy of both networks under each transform, and on an affNIST-like set:
-// GET /api/robustness, measured offline on the 10,000 MNIST test digits.
+// GET /api/robustness, measured offline on the MNIST test digits.
 import * as api from './api.js';
 import {
-  COLORS, prepare, axes, series, legend, niceTicks,
+  COLORS, prepare, axes, series, niceTicks,
 } from './chart.js';
 import { labelOf, specOf, formatValue, orderedNames } from './transforms.js';
 
@@ -66,10 +66,10 @@ export class RobustnessView {
         title: labelOf(name),
         x: { min: values[0], max: values[values.length - 1], label: `${labelOf(name)} (${spec ? spec.unit : ''})`, ticks: niceTicks(values[0], values[values.length - 1], 4) },
         y: { min: low, max: 1, label: 'test accuracy', format: (v) => `${Math.round(100 * v)}%` },
+        legend: [{ label: 'CapsNet', color: COLORS.capsnet }, { label: 'CNN', color: COLORS.cnn, dash: [6, 4] }],
       });
       series(ctx, frame, values, capsnet, { color: COLORS.capsnet, width: 2, dots: true });
       series(ctx, frame, values, cnn, { color: COLORS.cnn, width: 2, dash: [6, 4], dots: true });
-      legend(ctx, frame, [{ label: 'CapsNet', color: COLORS.capsnet }, { label: 'CNN', color: COLORS.cnn, dash: [6, 4] }]);
     });
   }
 

@@ -2,11 +2,23 @@
 // lengths the server measured before and after squashing (never inverted from rounded values).
 import { flatten } from './heatmap.js';
 import {
-  COLORS, prepare, axes, series, legend,
+  COLORS, prepare, axes, series,
 } from './chart.js';
 
-const X_MAX = 4; // longer raw vectors all squash to nearly 1: the last tick reads ">= 4"
 const ASPECT = 240 / 560;
+
+/** Whole decades around the data (raw lengths span tiny to tens): a logarithmic x axis. */
+function decades(values) {
+  let lo = 0.1;
+  let hi = 100;
+  for (const v of values || []) {
+    if (v > 0 && v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  const ticks = [];
+  for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e += 1) ticks.push(10 ** e);
+  return ticks;
+}
 
 export const squash = (n) => (n * n) / (1 + n * n);
 
@@ -39,19 +51,22 @@ export class SquashPlot {
     this.selected = index;
     this.draw();
     if (!this.before) return;
+    const saturated = this.after.filter((v) => v > 0.9).length;
     this.caption.textContent = `Selected capsule: length ${this.before[index].toFixed(3)} before squashing, `
-      + `${this.after[index].toFixed(3)} after.`;
+      + `${this.after[index].toFixed(3)} after. ${saturated.toLocaleString('en')} of the ${this.after.length.toLocaleString('en')} capsules are longer than 0.9 after squashing.`;
   }
 
   draw() {
     const { ctx, W, H } = prepare(this.canvas, ASPECT);
+    const ticks = decades(this.before);
+    const [lo, hi] = [ticks[0], ticks[ticks.length - 1]];
     const frame = axes(ctx, { x: 0, y: 0, w: W, h: H }, {
-      x: { min: 0, max: X_MAX, label: 'length before squashing \u2016s\u2016', ticks: [0, 1, 2, 3, 4], format: (n) => (n === X_MAX ? `\u2265${n}` : String(n)) },
+      x: { min: lo, max: hi, log: true, ticks, label: 'length before squashing \u2016s\u2016 (logarithmic)' },
       y: { min: 0, max: 1, label: 'length after', ticks: [0, 0.5, 1] },
+      legend: [{ label: 'squash', color: COLORS.capsnet }, { label: 'a primary capsule', color: 'rgba(120, 160, 255, 0.8)' }],
     });
-    const xs = Array.from({ length: 201 }, (_, i) => (i / 200) * X_MAX);
+    const xs = Array.from({ length: 201 }, (_, i) => lo * (hi / lo) ** (i / 200));
     series(ctx, frame, xs, xs.map(squash), { color: COLORS.capsnet, width: 2 });
-    legend(ctx, frame, [{ label: 'squash', color: COLORS.capsnet }, { label: 'a primary capsule', color: 'rgba(120, 160, 255, 0.8)' }]);
     if (!this.before) return;
     ctx.fillStyle = 'rgba(120, 160, 255, 0.35)';
     for (let i = 0; i < this.before.length; i += 1) {
@@ -72,7 +87,7 @@ export class SquashPlot {
     ctx.fill();
     ctx.stroke();
     ctx.fillStyle = COLORS.strong;
-    const right = n > X_MAX * 0.6;
+    const right = px > (frame.left + frame.right) / 2;
     const below = py - 22 < frame.top;
     ctx.textAlign = right ? 'right' : 'left';
     ctx.textBaseline = below ? 'top' : 'bottom';

@@ -3,7 +3,7 @@
 import * as api from './api.js';
 import { renderGray, fmt } from './heatmap.js';
 import {
-  COLORS, DIGIT_COLORS, ramp, prepare, axes, series, legend, markX, niceTicks,
+  COLORS, DIGIT_COLORS, ramp, prepare, axes, series, markX, niceTicks,
 } from './chart.js';
 import { labelOf, formatValue, orderedNames } from './transforms.js';
 
@@ -93,7 +93,7 @@ export class TransformSweepView {
     const canvas = this.els.chart;
     canvas.hidden = false;
     const W = canvas.clientWidth || 560;
-    const panel = Math.max(190, Math.round(W * 0.36));
+    const panel = Math.max(220, Math.round(W * 0.36));
     const { ctx } = prepare(canvas, (STRIP + 3 * panel) / W);
     const x = {
       min: values[0], max: values[values.length - 1], label: `${labelOf(parameter)} (${spec.unit})`,
@@ -107,31 +107,35 @@ export class TransformSweepView {
     const best = argmax(r.map(Math.abs));
 
     // 1. The ten digit-capsule lengths.
-    const f1 = axes(ctx, box(0), { x, y: { min: 0, max: 1, label: 'length' }, title: 'CapsNet: the digit capsules\' lengths' });
+    const f1 = axes(ctx, box(0), {
+      x, y: { min: 0, max: 1, label: 'length' }, title: 'CapsNet: digit-capsule lengths',
+      legend: lengths[0].map((_, d) => ({ label: String(d), color: DIGIT_COLORS[d], width: d === digit ? 3 : 2 })),
+    });
     lengths[0].forEach((_, d) => series(ctx, f1, values, lengths.map((l) => l[d]),
       { color: DIGIT_COLORS[d], width: d === digit ? 3 : 1.25 }));
-    legend(ctx, f1, lengths[0].map((_, d) => ({ label: String(d), color: DIGIT_COLORS[d], width: d === digit ? 3 : 2 })));
 
     // 2. The followed capsule's dimensions; the one that follows the parameter best stands out.
     const all = capsule.flat();
     const lo = Math.min(...all);
     const hi = Math.max(...all);
     const pad = (hi - lo) * 0.05 || 0.05;
-    const f2 = axes(ctx, box(1), {
-      x, y: { min: lo - pad, max: hi + pad, label: 'value' }, title: `CapsNet: the ${dims} dimensions of digit capsule ${digit}`,
-    });
     const colors = ramp(dims);
+    const f2 = axes(ctx, box(1), {
+      x, y: { min: lo - pad, max: hi + pad, label: 'value' }, title: `CapsNet: capsule ${digit}'s ${dims} dimensions`,
+      legend: [{ label: 'dim 0', color: colors[0] }, { label: `dim ${dims - 1}`, color: colors[dims - 1] },
+        { label: `dim ${best}: r = ${fmt(r[best])} with the ${labelOf(parameter).toLowerCase()}`, color: COLORS.strong, width: 3 }],
+    });
     capsule.forEach((ys, k) => k !== best && series(ctx, f2, values, ys, { color: colors[k], width: 1 }));
     series(ctx, f2, values, capsule[best], { color: COLORS.strong, width: 3 });
-    legend(ctx, f2, [{ label: 'dim 0', color: colors[0] }, { label: `dim ${dims - 1}`, color: colors[dims - 1] },
-      { label: `dim ${best}: r = ${fmt(r[best])} with the ${labelOf(parameter).toLowerCase()}`, color: COLORS.strong, width: 3 }]);
 
     // 3. Both networks' confidence in the followed digit.
-    const f3 = axes(ctx, box(2), { x, y: { min: 0, max: 1, label: 'confidence' }, title: `Both networks' confidence in ${digit}` });
+    const f3 = axes(ctx, box(2), {
+      x, y: { min: 0, max: 1, label: 'confidence' }, title: `Both networks' confidence in ${digit}`,
+      legend: [{ label: `CapsNet: length of capsule ${digit}`, color: COLORS.capsnet },
+        { label: `CNN: probability of ${digit}`, color: COLORS.cnn, dash: [6, 4] }],
+    });
     series(ctx, f3, values, steps.map((s) => s.capsnet_lengths[digit]), { color: COLORS.capsnet, width: 2, dots: true });
     series(ctx, f3, values, steps.map((s) => s.cnn_probabilities[digit]), { color: COLORS.cnn, width: 2, dash: [6, 4], dots: true });
-    legend(ctx, f3, [{ label: `CapsNet: length of capsule ${digit}`, color: COLORS.capsnet },
-      { label: `CNN: probability of ${digit}`, color: COLORS.cnn, dash: [6, 4] }]);
 
     const now = this.current()[parameter];
     for (const f of [f1, f2, f3]) markX(ctx, f, now, `slider ${formatValue(now, spec)}`);
@@ -147,7 +151,8 @@ export class TransformSweepView {
     ctx.imageSmoothingEnabled = false;
     for (let i = 0; i < steps.length; i += every) {
       renderGray(thumb, steps[i].input);
-      ctx.drawImage(thumb, frame.X(values[i]) - size / 2, 4, size, size);
+      const x = Math.min(Math.max(frame.X(values[i]) - size / 2, 0), frame.right + 10 - size);
+      ctx.drawImage(thumb, x, 4, size, size);
     }
     ctx.fillStyle = COLORS.text;
     ctx.textAlign = 'left';
