@@ -316,3 +316,33 @@ def test_misplaced_parts_are_rearranged_in_the_page_and_both_answers_shown(page)
             expect(note).to_contain_text(f"to {part[scores][7]:.3f}")
     digit, _ = shown_answer(page, "misplace-original-capsnet")
     assert digit == 7
+
+
+def test_a_new_input_updates_the_section(page):
+    """Drawing or picking another digit while the section is on screen: the transform and the
+    rearrangement follow the new input at once; the sweep (slow) says it is out of date."""
+    open_claims(page)
+    answered(page, "/api/compare", page.get_by_test_id("misplace-mirror").click, panel="#misplace-panel")
+    answered(page, "/api/transform-sweep", page.get_by_test_id("sweep-run").click, panel="#sweep-panel")
+    summary = page.locator("#sweep-summary")
+    expect(summary).not_to_contain_text("previous input")
+    page.get_by_test_id("transform-rotation").fill("30")
+    expect(page.locator("#transform-panel")).not_to_have_attribute("data-busy", "true", timeout=TIMEOUT_MS)
+
+    compared = []
+    page.on("response", lambda r: r.url.endswith("/api/compare") and compared.append(r))
+    with page.expect_response(lambda r: r.url.endswith("/api/analyze"), timeout=TIMEOUT_MS) as info:
+        page.locator(".gallery-item[data-label='2']").first.click()
+    new_input = np.asarray(info.value.json()["input"])
+    for panel in ("body", "#transform-panel", "#misplace-panel"):
+        page.wait_for_timeout(100)
+        expect(page.locator(panel)).not_to_have_attribute("data-busy", "true", timeout=TIMEOUT_MS)
+    bodies = [r.request.post_data_json for r in compared]
+    transformed = [b for b in bodies if b.get("transform", {}).get("rotation") == 30]
+    assert transformed and np.abs(np.asarray(transformed[-1]["pixels"]) - new_input).max() < 1e-6
+    mirrored = [b for b in bodies if np.abs(np.asarray(b["pixels"]) - new_input[:, ::-1]).max() < 1e-6]
+    assert mirrored, "the rearrangement was not redone for the new input"
+    last = [r for r in compared if r.request.post_data_json == mirrored[-1]][-1].json()
+    assert_shows_image(page, "misplace-rearranged", last["input"])
+    assert_answers_shown(page, last, "misplace-rearranged-capsnet", "misplace-rearranged-cnn")
+    expect(summary).to_contain_text("previous input")

@@ -19,6 +19,19 @@ export const DIGIT_COLORS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14
 /** n colours along viridis, for series that are ordered (e.g. capsule dimensions). */
 export const ramp = (n) => Array.from({ length: n }, (_, i) => cssColor('viridis', n > 1 ? 0.15 + (0.85 * i) / (n - 1) : 0.5));
 
+/** Call draw() again, at most once a frame, when the window is resized: the canvases follow
+ * their CSS width. */
+export function redrawOnResize(draw) {
+  let frame = 0;
+  window.addEventListener('resize', () => {
+    if (frame) return;
+    frame = requestAnimationFrame(() => {
+      frame = 0;
+      draw();
+    });
+  });
+}
+
 /** Size the canvas to its CSS width (height = width x aspect) at the device pixel ratio. */
 export function prepare(canvas, aspect, fallbackWidth = 560) {
   const dpr = window.devicePixelRatio || 1;

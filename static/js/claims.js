@@ -58,6 +58,7 @@ export class ClaimsSection {
   refresh() {
     this.stale = false;
     this.transform.request(true);
+    this.misplace.refresh();
   }
 
   /** What does not depend on the input: the two models, the robustness table. */

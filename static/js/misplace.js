@@ -14,6 +14,7 @@ export class MisplaceView {
     this.els = els;
     this.pixels = null;
     this.original = null; // the /api/compare answer for the untouched input
+    this.shown = null; // the rearrangement on show
     this.queue = new api.BusyQueue(els.root, onError);
     this.cards = {
       original: { capsnet: answerCard(els.originalCapsnet, 'capsnet'), cnn: answerCard(els.originalCnn, 'cnn') },
@@ -45,10 +46,16 @@ export class MisplaceView {
     this.original = null;
   }
 
+  /** Show the current input rearranged as the last one was. */
+  refresh() {
+    if (this.shown) this.apply(this.shown);
+  }
+
   apply(key) {
     if (!this.pixels) return;
     const { pixels } = this;
     const rearranged = REARRANGEMENTS[key].apply(pixels);
+    this.shown = key;
     for (const b of this.els.buttons.children) b.setAttribute('aria-pressed', String(b.dataset.rearrangement === key));
     this.queue.submit(async (signal) => {
       if (!this.original || this.original.pixels !== pixels) {

@@ -2,7 +2,7 @@
 // GET /api/robustness, measured offline on the MNIST test digits.
 import * as api from './api.js';
 import {
-  COLORS, prepare, axes, series, niceTicks,
+  COLORS, prepare, axes, series, niceTicks, redrawOnResize,
 } from './chart.js';
 import { labelOf, specOf, formatValue, orderedNames } from './transforms.js';
 
@@ -16,14 +16,7 @@ export class RobustnessView {
     this.transforms = transforms;
     this.table = null;
     els.retry.addEventListener('click', () => this.load());
-    let frame = 0;
-    window.addEventListener('resize', () => {
-      if (frame || !this.table) return;
-      frame = requestAnimationFrame(() => {
-        frame = 0;
-        this.draw();
-      });
-    });
+    redrawOnResize(() => this.table && this.draw());
   }
 
   async load() {

@@ -2,7 +2,7 @@
 // lengths the server measured before and after squashing (never inverted from rounded values).
 import { flatten } from './heatmap.js';
 import {
-  COLORS, prepare, axes, series,
+  COLORS, prepare, axes, series, redrawOnResize,
 } from './chart.js';
 
 const ASPECT = 240 / 560;
@@ -30,14 +30,7 @@ export class SquashPlot {
     this.before = null; // Float32Array of |s|, capsule order as in primary_caps.lengths
     this.after = null;
     this.selected = null; // index into both
-    let frame = 0;
-    window.addEventListener('resize', () => {
-      if (frame) return;
-      frame = requestAnimationFrame(() => {
-        frame = 0;
-        this.draw();
-      });
-    });
+    redrawOnResize(() => this.draw());
   }
 
   /** part: the analysis' primary_caps {lengths, pre_squash_lengths}. */

@@ -3,7 +3,7 @@
 import * as api from './api.js';
 import { renderGray, fmt } from './heatmap.js';
 import {
-  COLORS, DIGIT_COLORS, ramp, prepare, axes, series, markX, niceTicks,
+  COLORS, DIGIT_COLORS, ramp, prepare, axes, series, markX, niceTicks, redrawOnResize,
 } from './chart.js';
 import { labelOf, formatValue, orderedNames } from './transforms.js';
 
@@ -43,19 +43,15 @@ export class TransformSweepView {
     for (const name of orderedNames(transforms)) els.parameter.append(new Option(labelOf(name), name));
     for (let d = 0; d < digits; d += 1) els.digit.append(new Option(String(d), String(d)));
     els.run.addEventListener('click', () => this.run());
-    let frame = 0;
-    window.addEventListener('resize', () => {
-      if (frame || !this.result) return;
-      frame = requestAnimationFrame(() => {
-        frame = 0;
-        this.draw();
-      });
-    });
+    redrawOnResize(() => this.draw());
   }
 
+  /** A new input: a sweep takes a while, so the chart waits for a click, saying it is old. */
   setPixels(pixels) {
     this.pixels = pixels;
-    if (this.result) this.els.summary.dataset.stale = 'true';
+    if (!this.result) return;
+    this.els.summary.dataset.stale = 'true';
+    this.els.summary.textContent = `This chart is for the previous input: press Sweep for the current one. ${this.result.text}`;
   }
 
   run() {
@@ -78,6 +74,7 @@ export class TransformSweepView {
         this.result = { answer, held, auto };
         delete this.els.summary.dataset.stale;
         this.draw();
+        this.summarise();
       } finally {
         this.els.run.disabled = false;
       }
@@ -140,7 +137,8 @@ export class TransformSweepView {
     const now = this.current()[parameter];
     for (const f of [f1, f2, f3]) markX(ctx, f, now, `slider ${formatValue(now, spec)}`);
     this.drawStrip(ctx, f1, values, steps);
-    this.summarise(best, r[best]);
+    Object.assign(canvas.dataset, { parameter, digit: String(digit), bestDimension: String(best) });
+    this.result.best = { dimension: best, r: r[best] };
   }
 
   /** The transformed inputs along the top, at their x positions, as many as fit. */
@@ -160,8 +158,9 @@ export class TransformSweepView {
     ctx.fillText('what both networks saw', 4, STRIP - 1);
   }
 
-  summarise(best, rBest) {
+  summarise() {
     const { answer, held, auto } = this.result;
+    const { dimension: best, r: rBest } = this.result.best;
     const { parameter, values, digit, steps } = answer;
     const spec = this.transforms[parameter];
     const name = labelOf(parameter).toLowerCase();
@@ -178,8 +177,8 @@ export class TransformSweepView {
       + `${auto ? ' (the CapsNet\'s prediction for the untransformed input)' : ''}. `
       + `The CapsNet predicts ${digit} at ${capsnet} of the ${n} values, the CNN at ${cnn}. `
       + `Of digit capsule ${digit}'s dimensions, ${follows}.`;
+    this.result.text = text;
     this.els.summary.textContent = text;
     this.els.chart.setAttribute('aria-label', `Sweep chart. ${text}`);
-    Object.assign(this.els.chart.dataset, { parameter, digit: String(digit), bestDimension: String(best) });
   }
 }
