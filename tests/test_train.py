@@ -305,29 +305,71 @@ def test_train_resume_and_evaluate_command_lines(tmp_path):
     assert match.group(1) == f"{metadata['test_accuracy']:.4f}"
 
 
-DISTRIBUTED_TRAINING = """
-import sys
+DISTRIBUTED_FIRST_STEP = """
+import json, sys
+import numpy as np
 import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-from model.train import parse_args, train
-strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-with strategy.scope():
-    metadata = train(parse_args(sys.argv[1:]))
-print("replicas", strategy.num_replicas_in_sync, "epochs", metadata["epochs"])
+import keras
+from PIL import Image
+from model.capsnet import build_capsnet
+from model.data import evaluation_batches
+
+paths = sorted(__import__("pathlib").Path("static/gallery").glob("*.png"))[:20]
+images = np.stack([np.asarray(Image.open(p).convert("L")) for p in paths])
+labels = np.array([int(p.name.split("_")[0]) for p in paths], np.int32)
+keras.utils.set_random_seed(0)
+initial = build_capsnet().get_weights()
+
+RATE = 1000.0  # a long step, so that float32 weights resolve the gradient to ~1e-7 of itself
+
+def first_step(strategy):
+    # One step of plain SGD: the weights move by minus the rate times the applied gradient.
+    with strategy.scope():
+        model = build_capsnet()
+        model.set_weights(initial)
+        model.compile(optimizer=keras.optimizers.SGD(learning_rate=RATE), jit_compile=False)
+    history = model.fit(evaluation_batches(images, labels, 20), epochs=1, verbose=0)
+    steps = [((before - after) / RATE).tolist() for before, after in zip(initial, model.get_weights())]
+    return {"replicas": strategy.num_replicas_in_sync, "loss": history.history["loss"][0], "gradients": steps}
+
+one = first_step(tf.distribute.OneDeviceStrategy("/cpu:0"))
+two = first_step(tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))
+json.dump({"one": one, "two": two}, open(sys.argv[1], "w"))
 """
 
 
 @pytest.mark.slow
-def test_training_runs_unchanged_under_tf_distribute(tmp_path):
-    """Two replicas (two logical CPUs standing in for two GPUs) train through the same code."""
-    data = tiny_npz(tmp_path / "tiny.npz")
-    weights = tmp_path / "capsnet.weights.h5"
-    output = run_module_code(DISTRIBUTED_TRAINING, "--data", str(data), "--batch-size", "10",
-                             "--validation-size", "10", "--epochs", "1", "--output", str(weights),
-                             "--backup-dir", str(tmp_path / "backup"))
-    assert "replicas 2 epochs 1" in output
-    assert json.loads((tmp_path / "capsnet.json").read_text())["parameters"] == 8_215_568
+def test_two_replicas_give_the_first_batch_the_same_loss_and_gradients_as_one(tmp_path):
+    """tf.distribute (two logical CPUs standing in for two GPUs) splits a batch of 20 into two
+    halves and sums their gradients: each replica's loss must be divided by 2 for the sum to be
+    the one-replica gradient, and the logged loss must still be the batch's mean."""
+    result_path = tmp_path / "first_step.json"
+    run_module_code(DISTRIBUTED_FIRST_STEP, str(result_path))
+    result = json.loads(result_path.read_text())
+    one, two = result["one"], result["two"]
+    assert (one["replicas"], two["replicas"]) == (1, 2)
+
+    # the batch's loss, computed here in numpy from the model's outputs at the initial weights
+    keras.utils.set_random_seed(0)
+    model = build_capsnet()
+    images, labels = gallery()
+    x, y = to_model_input(images[:20]), labels[:20].astype(np.int32)
+    out = model(x, labels=y)
+    expected = np_loss(y, x, np.asarray(out["lengths"], np.float64), np.asarray(out["reconstruction"], np.float64))
+    assert one["loss"] == pytest.approx(expected, rel=1e-4)
+    assert two["loss"] == pytest.approx(expected, rel=1e-4)
+
+    # every weight's gradient alike (float32 sums in another order); a missing 1/2 would double them
+    for single, mirrored in zip(one["gradients"], two["gradients"]):
+        single, mirrored = np.asarray(single), np.asarray(mirrored)
+        scale = np.abs(single).max()
+        assert scale > 0
+        assert np.abs(mirrored - single).max() <= 1e-3 * scale
+    total_one = np.sqrt(sum((np.asarray(g) ** 2).sum() for g in one["gradients"]))
+    total_two = np.sqrt(sum((np.asarray(g) ** 2).sum() for g in two["gradients"]))
+    assert total_two / total_one == pytest.approx(1.0, abs=1e-4)
 
 
 def run_module_code(code: str, *args: str) -> str:
