@@ -10,6 +10,8 @@ UPLOAD_LIMIT = 10 * 1024 * 1024
 
 def create_app(config: dict | None = None) -> Flask:
     """Defaults, then CAPSNET_* environment variables, then `config`; the model loads once here."""
+    from app.runtime import check_backend
+    check_backend()  # before Keras loads: a clear message if KERAS_BACKEND names another backend
     from model.zoo import CHECKPOINTS, card  # TensorFlow loads with the services, not at import time
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -115,25 +115,6 @@ def test_hadolint_passes_on_the_dockerfile():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_dockerfile_builds_the_documented_image():
-    instructions = dockerfile_instructions()
-    keywords = [keyword for keyword, _ in instructions]
-    assert instructions[0] == ("FROM", "python:3.11-slim")
-    # requirements.txt is copied and installed before the rest, so code edits keep the pip layer.
-    copy_requirements = instructions.index(("COPY", "requirements.txt ."))
-    pip_install = next(i for i, (k, a) in enumerate(instructions) if k == "RUN" and "requirements.txt" in a)
-    copy_all = instructions.index(("COPY", ". ."))
-    assert copy_requirements < pip_install < copy_all
-    user = [arguments for keyword, arguments in instructions if keyword == "USER"]
-    assert user and user[-1].split(":")[0] not in ("root", "0")
-    assert ("EXPOSE", "5000") in instructions
-    assert any(k == "ENV" and "PYTHONUNBUFFERED=1" in a for k, a in instructions)
-    healthcheck = next(a for k, a in instructions if k == "HEALTHCHECK")
-    assert "/readyz" in healthcheck and "urllib" in healthcheck
-    assert keywords.count("CMD") == 1
-    assert dockerfile_cmd()[0] == "gunicorn" and dockerfile_cmd()[-1] == "app:create_app()"
-
-
 def test_dockerignore_keeps_history_and_runs_out_of_the_image():
     patterns = {line.strip().rstrip("/") for line in (PROJECT_ROOT / ".dockerignore").read_text().splitlines()
                 if line.strip() and not line.startswith("#")}
@@ -223,3 +204,65 @@ def test_gunicorn_health_probes_and_access_log(gunicorn_server):
         time.sleep(0.1)
     assert '"GET /healthz HTTP/1.1" 200' in log_path.read_text()
     assert "Using worker: gthread" in log_path.read_text()
+
+
+# ---------------------------------------------------------------- safe defaults
+
+@pytest.mark.parametrize("host,allowed", [
+    ("127.0.0.1", True), ("127.3.2.1", True), ("::1", True), ("[::1]", True), ("localhost", True),
+    ("0.0.0.0", False), ("::", False), ("192.168.1.20", False), ("capsnet.example.org", False),
+])
+def test_debug_is_refused_unless_the_host_is_loopback(host, allowed, capsys):
+    import run_visualization
+
+    if allowed:
+        assert run_visualization.parse_args(["--debug", "--host", host]).debug
+        return
+    with pytest.raises(SystemExit) as refused:
+        run_visualization.parse_args(["--debug", "--host", host])
+    assert refused.value.code == 2 and "--debug is refused" in capsys.readouterr().err
+    assert not run_visualization.parse_args(["--host", host]).debug  # serving there without it is fine
+
+
+def test_debug_on_a_public_host_stops_before_anything_loads():
+    result = subprocess.run([sys.executable, "run_visualization.py", "--debug", "--host", "0.0.0.0"],
+                            cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "loopback" in result.stderr
+
+
+@pytest.mark.parametrize("environ,keras_json,expected", [
+    ({}, None, ("tensorflow", "Keras' default")),
+    ({"KERAS_BACKEND": "jax"}, None, ("jax", "KERAS_BACKEND")),
+    ({}, {"backend": "torch"}, ("torch", "keras.json")),
+    ({"KERAS_BACKEND": "tensorflow"}, {"backend": "jax"}, ("tensorflow", "KERAS_BACKEND")),  # as Keras: the variable wins
+    ({}, {"floatx": "float32"}, ("tensorflow", "Keras' default")),
+])
+def test_the_backend_is_read_as_keras_reads_it(tmp_path, environ, keras_json, expected):
+    from app.runtime import configured_backend
+
+    if keras_json is not None:
+        (tmp_path / "keras.json").write_text(json.dumps(keras_json))
+    backend, source = configured_backend({**environ, "KERAS_HOME": str(tmp_path)})
+    assert backend == expected[0] and source.endswith(expected[1])
+
+
+def test_the_backend_check_says_what_to_do():
+    from app.runtime import BackendError, check_backend
+
+    assert check_backend({"KERAS_BACKEND": "tensorflow"}) == "tensorflow"
+    assert check_backend() == "tensorflow"  # this test process's own setting
+    with pytest.raises(BackendError) as refused:
+        check_backend({"KERAS_BACKEND": "jax"})
+    assert "KERAS_BACKEND selects 'jax'" in str(refused.value) and "KERAS_BACKEND=tensorflow" in str(refused.value)
+
+
+def test_servers_started_on_another_backend_stop_with_the_reason(tmp_path):
+    env = {**os.environ, "KERAS_BACKEND": "jax", "PORT": str(free_port()), "GUNICORN_WORKERS": "1"}
+    env.pop("BIND", None)
+    development = subprocess.run([sys.executable, "run_visualization.py"], cwd=PROJECT_ROOT, env=env,
+                                 capture_output=True, text=True, timeout=60)
+    assert development.returncode == 1 and "KERAS_BACKEND selects 'jax'" in development.stderr
+    production = subprocess.run(resolve_program(dockerfile_cmd()), cwd=PROJECT_ROOT, env=env,
+                                capture_output=True, text=True, timeout=120)
+    assert production.returncode != 0  # gunicorn: "Worker failed to boot", with the reason above it
+    assert "KERAS_BACKEND selects 'jax'" in production.stdout + production.stderr
