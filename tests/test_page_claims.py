@@ -248,6 +248,7 @@ def test_robustness_chart_draws_any_table_it_is_given(page_and_errors, live_serv
 def assert_robustness_drawn(page, table: dict) -> None:
     chart = page.get_by_test_id("robustness-chart")
     expect(chart).to_be_visible()
+    expect(page.get_by_role("button", name="Try again")).to_be_hidden()
     assert pixels(chart).std() > 0
     summary = page.locator("#robustness-summary")
     affine = table["affnist_like"]

@@ -97,7 +97,7 @@ function legendLayout(ctx, items, width) {
  * wrapped into as many rows as it needs). Returns the plotting frame {X, Y, left, right, top, bottom}.
  */
 export function axes(ctx, box, { x, y, title = '', legend = [] }) {
-  const m = { l: 46, r: 10, b: 38 };
+  const m = { l: 58, r: 14, b: 38 };
   const left = box.x + m.l;
   const right = box.x + box.w - m.r;
   const placed = legendLayout(ctx, legend, right - left);
