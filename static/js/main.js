@@ -19,7 +19,7 @@ const $ = (id) => document.getElementById(id);
 const status = new StatusLine($('status'));
 const showError = (err) => status.error(err);
 
-const state = { source: null, iterations: null, analyses: 0, geometry: null };
+const state = { source: null, iterations: null, analyses: 0 };
 let modelReady = null; // resolves once the views are sized by /api/model
 const analysisQueue = new api.LatestQueue(showError);
 
@@ -133,7 +133,6 @@ $('routing-iterations').addEventListener('change', () => {
 /** Everything sized by the model: the prose's numbers, the selects, the sliders. */
 function applyGeometry(info) {
   const geo = geometry(info);
-  state.geometry = geo;
   fillModelText(document, geo);
   const digits = span(0, geo.digits - 1);
   fillOptions($('recon-digit'), digits);
