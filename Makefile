@@ -7,7 +7,7 @@ PYTHON := $(VENV)/bin/python
 PIP := $(PYTHON) -m pip
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install install-dev chromium run test bench
+.PHONY: install install-dev chromium servers run test bench
 
 $(PYTHON):
 	$(SYSTEM_PYTHON) -m venv $(VENV)
@@ -25,12 +25,21 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 
+# Debian's nginx and wrk: the load-balancer test (tests/test_deploy.py) and the load benchmarks.
+# policy-rc.d-less machines start Debian's own nginx on port 80; the tests use their own ports.
+servers:
+	@{ command -v nginx || test -x /usr/sbin/nginx; } >/dev/null 2>&1 && command -v wrk >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nginx wrk; }
+
 run: install
 	$(PYTHON) run_visualization.py
 
-test: install-dev chromium
+test: install-dev chromium servers
 	$(PYTHON) -m pytest
 
-bench: install-dev
+bench: install-dev servers
 	$(PYTHON) bench/latency.py
 	$(PYTHON) bench/load.py
+	$(PYTHON) bench/uploads.py
+	$(PYTHON) bench/cluster.py
