@@ -19,21 +19,26 @@ NUM_CLASSES = 10
 
 @keras.saving.register_keras_serializable(package="capsnet")
 class CapsNet(keras.Model):
-    def __init__(self, routing_iterations: int = 3, conv_dtype: str | None = None, **kwargs):
+    def __init__(self, routing_iterations: int = 3, conv_dtype: str | None = None,
+                 image_shape: tuple[int, int, int] = IMAGE_SHAPE, **kwargs):
         """`conv_dtype="mixed_bfloat16"` halves the convolutions' training time on CPUs with
-        AVX512-BF16; weights stay float32, so the exported checkpoint does not change."""
+        AVX512-BF16; weights stay float32, so the exported checkpoint does not change.
+        `image_shape` sets the number of primary capsules and the decoder's output
+        (28x28: 6x6 positions; MultiMNIST's 36x36: 10x10)."""
         super().__init__(**kwargs)
         self.routing_iterations = routing_iterations
         self.conv_dtype = conv_dtype
+        self.image_shape = tuple(image_shape)
         self.conv1 = keras.layers.Conv2D(256, 9, activation="relu", kernel_initializer="he_normal",
                                         dtype=conv_dtype, name="conv1")
         self.primary_caps = PrimaryCaps(dtype=conv_dtype, name="primary_caps")
         self.digit_caps = DigitCaps(num_capsules=NUM_CLASSES, routing_iterations=routing_iterations,
                                     name="digit_caps")
-        self.decoder = Decoder(image_shape=IMAGE_SHAPE, name="decoder")
+        self.decoder = Decoder(image_shape=self.image_shape, name="decoder")
         self.accuracy_tracker = keras.metrics.Accuracy(name="accuracy")
 
-    def build(self, input_shape=(None, *IMAGE_SHAPE)):
+    def build(self, input_shape=None):
+        input_shape = input_shape or (None, *self.image_shape)
         self.conv1.build(input_shape)
         conv1_shape = self.conv1.compute_output_shape(input_shape)
         self.primary_caps.build(conv1_shape)
@@ -43,7 +48,7 @@ class CapsNet(keras.Model):
         self.built = True
 
     def call(self, images, labels=None, routing_iterations: int | None = None, training=None):
-        """images (batch, 28, 28, 1) in 0..1 -> dict of every stage of the network.
+        """images (batch, *image_shape) in 0..1 -> dict of every stage (shapes below: 28x28).
 
         The decoder reconstructs from the capsule of `labels` when given, else from the
         predicted (longest) capsule, as served; training masks by the true label in compute_loss.
@@ -90,7 +95,7 @@ class CapsNet(keras.Model):
 
     def get_config(self):
         return {**super().get_config(), "routing_iterations": self.routing_iterations,
-                "conv_dtype": self.conv_dtype}
+                "conv_dtype": self.conv_dtype, "image_shape": self.image_shape}
 
 
 def build_capsnet(routing_iterations: int = 3, conv_dtype: str | None = None) -> CapsNet:

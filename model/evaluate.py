@@ -1,44 +1,28 @@
-"""Test accuracy of a checkpoint: `python -m model.evaluate [--data PATH] [--checkpoint PATH]`."""
+"""Test accuracy of a checkpoint: `python -m model.evaluate [--model capsnet|cnn|multimnist] [--data PATH]`.
+
+Its last line is `test accuracy: 0.XXXX on N images` (MultiMNIST: `multimnist accuracy: 0.XXXX on N pairs`).
+"""
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 
 import keras
 import numpy as np
 
-from model.capsnet import CapsNet
-from model.checkpoint import DEFAULT_CHECKPOINT, load_capsnet
-from model.data import evaluation_batches, load_mnist
+from model.checkpoint import load_model
+from model.data import load_mnist, to_model_input
+from model.forward import compiled_forward, in_batches
+from model.zoo import MODELS
 
 
-def compiled_prediction(model: CapsNet) -> Callable[[np.ndarray], np.ndarray]:
-    """images -> predicted digits, compiled by the Keras backend in use; the compiler drops
-    the outputs nobody reads (decoder, routing history), so only the lengths are computed."""
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        import tensorflow as tf
-        predict = tf.function(lambda x: model(x)["prediction"], reduce_retracing=True)
-        return lambda x: predict(x).numpy()
-    if backend == "jax":
-        import jax
-        state = ([v.value for v in model.trainable_variables],
-                 [v.value for v in model.non_trainable_variables])
-        predict = jax.jit(lambda state, x: model.stateless_call(*state, x)[0]["prediction"])
-        return lambda x: np.asarray(predict(state, x))
-    return lambda x: keras.ops.convert_to_numpy(model(x)["prediction"])
+def predict_digits(model: keras.Model, images: np.ndarray, batch_size: int = 100) -> np.ndarray:
+    """The predicted digit of every uint8 (n, 28, 28) image."""
+    forward = compiled_forward(model, ["prediction"], image_shape=(*images.shape[1:], 1))
+    return in_batches(forward, to_model_input(images), batch_size)["prediction"]
 
 
-def predict_digits(model: CapsNet, images: np.ndarray, labels: np.ndarray,
-                   batch_size: int = 100) -> np.ndarray:
-    """The predicted digit of every image."""
-    predict = compiled_prediction(model)
-    batches = evaluation_batches(images, labels, batch_size)
-    return np.concatenate([predict(batches[i][0]) for i in range(len(batches))])
-
-
-def accuracy_report(model: CapsNet, images: np.ndarray, labels: np.ndarray) -> dict:
-    predicted = predict_digits(model, images, labels)
+def accuracy_report(model: keras.Model, images: np.ndarray, labels: np.ndarray) -> dict:
+    predicted = predict_digits(model, images)
     correct = predicted == labels
     return {
         "accuracy": float(correct.mean()),
@@ -50,17 +34,20 @@ def accuracy_report(model: CapsNet, images: np.ndarray, labels: np.ndarray) -> d
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", default="capsnet", choices=list(MODELS))
     parser.add_argument("--data", help="MNIST .npz in Keras' format (default: $CAPSNET_MNIST or Keras' download)")
-    parser.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT))
-    parser.add_argument("--routing-iterations", type=int, default=3)
+    parser.add_argument("--checkpoint", help="weights file (default: checkpoints/<model>.weights.h5)")
+    parser.add_argument("--routing-iterations", type=int, default=3, help="CapsNet only")
     args = parser.parse_args(argv)
-    model, metadata = load_capsnet(args.checkpoint, args.routing_iterations)
+    model, metadata = load_model(args.model, args.checkpoint, routing_iterations=args.routing_iterations)
     _, (x_test, y_test) = load_mnist(args.data)
-    report = accuracy_report(model, x_test, y_test)
-    print(f"checkpoint: {args.checkpoint} (epochs: {metadata.get('epochs', '?')})")
+    task = MODELS[args.model].task()
+    report = task.accuracy_report(model, x_test, y_test)
+    print(f"checkpoint: {args.checkpoint or MODELS[args.model].checkpoint} "
+          f"(epochs: {metadata.get('epochs', '?')}, sha256 {metadata.get('sha256', '?')[:12]})")
     for digit, accuracy in report["per_class_accuracy"].items():
         print(f"  digit {digit}: {accuracy:.4f}")
-    print(f"test accuracy: {report['accuracy']:.4f} on {report['images']} images")
+    print(f"{task.title} accuracy: {report['accuracy']:.4f} on {report[task.unit]} {task.unit}")
 
 
 if __name__ == "__main__":

@@ -9,8 +9,12 @@ RECONSTRUCTION_WEIGHT = 0.0005
 
 def margin_loss(labels, lengths, m_plus: float = M_PLUS, m_minus: float = M_MINUS,
                 down_weight: float = LAMBDA):
-    """Eq. 4 summed over the 10 digit capsules, averaged over the batch."""
-    present = ops.one_hot(ops.cast(labels, "int32"), ops.shape(lengths)[-1])
+    """Eq. 4 summed over the 10 digit capsules, averaged over the batch. `labels`: each example's
+    class (batch,), or a multi-hot (batch, 10) of the classes present (several digits at once)."""
+    if len(ops.shape(labels)) == len(ops.shape(lengths)):
+        present = ops.cast(labels, lengths.dtype)
+    else:
+        present = ops.one_hot(ops.cast(labels, "int32"), ops.shape(lengths)[-1])
     loss = (present * ops.square(ops.relu(m_plus - lengths))
             + down_weight * (1.0 - present) * ops.square(ops.relu(lengths - m_minus)))
     return ops.mean(ops.sum(loss, axis=-1))
@@ -21,7 +25,3 @@ def reconstruction_loss(images, reconstructions, weight: float = RECONSTRUCTION_
     squared = ops.square(ops.reshape(images, (ops.shape(images)[0], -1))
                          - ops.reshape(reconstructions, (ops.shape(reconstructions)[0], -1)))
     return weight * ops.mean(ops.sum(squared, axis=-1))
-
-
-def capsnet_loss(labels, images, lengths, reconstructions):
-    return margin_loss(labels, lengths) + reconstruction_loss(images, reconstructions)

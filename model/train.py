@@ -1,4 +1,4 @@
-"""Train the CapsNet: `python -m model.train --data PATH --epochs N [--resume]`.
+"""Train a model of the zoo: `python -m model.train [--model capsnet|cnn|multimnist] --data PATH --epochs N [--resume]`.
 
 Every epoch: a resumable backup (weights and optimizer state) in --backup-dir, and, when
 validation accuracy improves, the weights exported to --output with their metadata.
@@ -16,10 +16,9 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from model.capsnet import CapsNet, build_capsnet
-from model.checkpoint import DEFAULT_CHECKPOINT, export_weights, read_metadata, serving_copy
-from model.data import evaluation_batches, load_mnist, split_validation, training_batches
-from model.evaluate import accuracy_report
+from model.checkpoint import export_weights, read_metadata, serving_copy
+from model.data import load_mnist, split_validation
+from model.zoo import MODELS, card
 
 STATE_FILE = "training_state.json"
 
@@ -36,6 +35,7 @@ class ExportBest(keras.callbacks.Callback):
     def __init__(self, args: argparse.Namespace, test_set, steps_per_epoch: int, state: dict):
         super().__init__()
         self.args, self.test_set, self.steps_per_epoch, self.state = args, test_set, steps_per_epoch, state
+        self.task = card(args.model).task()
         self.run_started = time.time()
         self.seconds_before = state.get("training_seconds", 0.0)
 
@@ -58,19 +58,22 @@ class ExportBest(keras.callbacks.Callback):
 
     def export(self, epochs: int, validation_accuracy: float, validation_loss: float) -> None:
         served = serving_copy(self.model)  # measure the float32 model users will get
-        report = accuracy_report(served, *self.test_set)
+        report = self.task.accuracy_report(served, *self.test_set)
         optimizer = self.model.optimizer
         metadata = export_weights(served, self.args.output, {
             "test_accuracy": report["accuracy"],
-            "test_images": report["images"],
+            f"test_{self.task.unit}": report[self.task.unit],
             "per_class_accuracy": report["per_class_accuracy"],
             "validation_accuracy": validation_accuracy,
             "validation_loss": validation_loss,
             "validation_images": self.args.validation_size,
             "epochs": epochs,
             "training_seconds": round(self.state["training_seconds"], 1),
+            "model": self.args.model,
+            "name": card(self.args.model).name,
             "parameters": int(self.model.count_params()),
-            "routing_iterations": self.model.routing_iterations,
+            **({"routing_iterations": self.model.routing_iterations}
+               if hasattr(self.model, "routing_iterations") else {}),
             "batch_size": self.args.batch_size,
             "learning_rate": {
                 "initial": self.args.learning_rate, "decay_per_epoch": self.args.lr_decay,
@@ -87,23 +90,27 @@ class ExportBest(keras.callbacks.Callback):
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", default="capsnet", choices=list(MODELS), help="which network to train")
     parser.add_argument("--data", help="MNIST .npz in Keras' format (default: $CAPSNET_MNIST or Keras' download)")
-    parser.add_argument("--epochs", type=int, default=50, help="total epochs, counting resumed ones")
+    parser.add_argument("--epochs", type=int, help="total epochs, counting resumed ones (default: the model's)")
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--lr-decay", type=float, default=0.9, help="learning rate factor per epoch")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--validation-size", type=int, default=5000)
-    parser.add_argument("--routing-iterations", type=int, default=3)
+    parser.add_argument("--routing-iterations", type=int, default=3, help="CapsNet only")
     parser.add_argument("--conv-dtype", default=None, choices=["mixed_bfloat16", "mixed_float16"],
                         help="mixed precision for the two convolutions (weights stay float32)")
-    parser.add_argument("--output", default=str(DEFAULT_CHECKPOINT), help="where the best weights go")
-    parser.add_argument("--backup-dir", default="runs/backup", help="per-epoch resumable state")
+    parser.add_argument("--output", help="where the best weights go (default: checkpoints/<model>.weights.h5)")
+    parser.add_argument("--backup-dir", help="per-epoch resumable state (default: runs/<model>)")
     parser.add_argument("--resume", action="store_true",
                         help="continue from --backup-dir, else from the weights at --output")
     args = parser.parse_args(argv)
     if args.validation_size < 1:
         parser.error("--validation-size must be at least 1: the best epoch is chosen on it")
+    args.epochs = args.epochs or card(args.model).epochs
+    args.output = args.output or str(card(args.model).checkpoint)
+    args.backup_dir = args.backup_dir or f"runs/{args.model}"
     return args
 
 
@@ -111,7 +118,9 @@ def train(args: argparse.Namespace) -> dict:
     keras.utils.set_random_seed(args.seed)
     (x_train, y_train), test_set = load_mnist(args.data)
     (x_fit, y_fit), (x_val, y_val) = split_validation(x_train, y_train, args.validation_size, args.seed)
-    steps_per_epoch = len(x_fit) // args.batch_size
+    task = card(args.model).task()
+    batches = task.training_batches(x_fit, y_fit, args.batch_size, args.seed)
+    steps_per_epoch = len(batches)
     backup = Path(args.backup_dir)
     if backup.exists() and not args.resume:
         shutil.rmtree(backup)  # a fresh run: never mix with a previous run's state
@@ -119,7 +128,7 @@ def train(args: argparse.Namespace) -> dict:
     state = json.loads(state_path.read_text()) if state_path.exists() else {}
 
     with distribution_scope():
-        model: CapsNet = build_capsnet(args.routing_iterations, args.conv_dtype)
+        model = card(args.model).build(routing_iterations=args.routing_iterations, conv_dtype=args.conv_dtype)
         optimizer = keras.optimizers.Adam(
             learning_rate_schedule(args.learning_rate, args.lr_decay, steps_per_epoch))
         # TensorFlow: no XLA (25x slower on CPU). JAX compiles every step with XLA anyway.
@@ -127,11 +136,10 @@ def train(args: argparse.Namespace) -> dict:
         initial_epoch = 0
         if args.resume and not state_path.exists():
             initial_epoch, state = resume_from_export(model, optimizer, args.output, steps_per_epoch)
-    print(f"CapsNet: {model.count_params():,} parameters; training on {len(x_fit)} images, "
+    print(f"{card(args.model).name}: {model.count_params():,} parameters; training on {len(x_fit)} images, "
           f"validating on {len(x_val)}", flush=True)
     model.fit(
-        training_batches(x_fit, y_fit, args.batch_size, args.seed),
-        validation_data=evaluation_batches(x_val, y_val, args.batch_size),
+        batches, validation_data=task.evaluation_batches(x_val, y_val, args.batch_size),
         epochs=args.epochs, initial_epoch=initial_epoch, verbose=1,
         callbacks=[keras.callbacks.BackupAndRestore(str(backup), delete_checkpoint=False),
                    ExportBest(args, test_set, steps_per_epoch, state)],
@@ -155,7 +163,7 @@ def library_versions() -> dict:
             "python": platform.python_version()}
 
 
-def resume_from_export(model: CapsNet, optimizer, output: str, steps_per_epoch: int):
+def resume_from_export(model: keras.Model, optimizer, output: str, steps_per_epoch: int):
     """Continue from committed weights: epoch count and learning rate from the metadata.
 
     The committed file has no optimizer state, so Adam's moments start afresh.
