@@ -9,6 +9,7 @@ ENV PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     TF_CPP_MIN_LOG_LEVEL=2 \
+    KERAS_BACKEND=tensorflow \
     PORT=5000
 
 # The server runs as an unprivileged user (numeric, so Kubernetes' runAsNonRoot can check it);

@@ -133,7 +133,7 @@ def reduced_luminance(band: Image.Image, factor: int) -> tuple[np.ndarray, np.nd
     if band.mode.startswith("I;16"):
         return np.asarray(band.convert("F").reduce(factor)) / np.float32(65535.0), None
     if band.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in band.info:
-        band = band.convert("RGBA")
+        band = band if band.mode == "RGBA" else band.convert("RGBA")
         lum, opacity = band.convert("L"), band.getchannel("A")
         if opacity.getextrema()[0] < 255:
             return (np.asarray(ImageChops.multiply(lum, opacity).reduce(factor), np.float32) / 255.0,
