@@ -2,8 +2,6 @@
 loaded models (app/service.py) and to the JSON shapes of app/payloads.py."""
 from __future__ import annotations
 
-import json
-
 import numpy as np
 from flask import Blueprint, current_app, jsonify, request
 
@@ -13,8 +11,13 @@ from app.endpoints import register
 from app.errors import ApiError
 from app.inputs import json_body, read_image, read_image_request
 from app.openapi import openapi_document
-from app.schemas import CapsuleRequest, CompareRequest, TransformSweepRequest, transform_values
+from app.schemas import CapsuleMathRequest, CapsuleRequest, CompareRequest, TransformSweepRequest, VotesRequest, transform_values
+from app.tables import verified_table
 from app.service import SLIDER_HALF_RANGE, SWEEP_STEPS, CapsNetService, CNNService
+from model import dimensions as dimensions_command
+from model import mistakes as mistakes_command
+from model import robustness as robustness_command
+from model import votes as votes_command
 from model.transforms import TRANSFORMS, apply_transform
 
 bp = Blueprint("api", __name__)
@@ -130,20 +133,35 @@ def transform_sweep():
 
 
 def robustness():
-    path = current_app.config["ROBUSTNESS"]
-    command = "python -m model.robustness --data ../shared/data/mnist.npz"
-    try:
-        with open(path) as file:
-            table = json.load(file)
-    except (OSError, ValueError) as error:
-        raise ApiError(f"No robustness table at {path} ({error.__class__.__name__}); run `{command}`.", 503)
-    services = current_app.extensions["models"]
-    for model_id in ("capsnet", "cnn"):
-        measured = table.get("models", {}).get(model_id, {}).get("sha256")
-        if measured != services[model_id].sha256:
-            raise ApiError(f"The robustness table was measured on other {model_id} weights (sha256 "
-                           f"{measured}, served {services[model_id].sha256}); re-run `{command}`.", 503)
+    table = verified_table(current_app.config["ROBUSTNESS"], robustness_command.COMMAND)
     return cacheable(table, etag=capsnet().sha256[:16] + "-" + cnn().sha256[:16])
+
+
+def votes():
+    pixels, body = read_image_request(VotesRequest)
+    table = verified_table(current_app.config["VOTES_PCA"], votes_command.COMMAND)
+    service = capsnet()
+    details = service.details(pixels, body.routing_iterations)
+    saliency = service.saliency(pixels, body.digit, body.routing_iterations)
+    return jsonify(payloads.votes(details, body.digit, table["projections"][body.digit],
+                                  service.receptive_field(), saliency))
+
+
+def capsule_math():
+    pixels, body = read_image_request(CapsuleMathRequest)
+    details = capsnet().details(pixels, body.routing_iterations)
+    return jsonify(payloads.capsule_math(details, capsnet().model.digit_caps.transform.numpy(),
+                                         body.capsule, body.digit))
+
+
+def dimensions():
+    return cacheable(verified_table(current_app.config["DIMENSIONS"], dimensions_command.COMMAND))
+
+
+def mistakes():
+    table = verified_table(mistakes_command.MISTAKES_DIR / "index.json", mistakes_command.COMMAND)
+    return cacheable([{key: entry[key] for key in ("index", "label", "prediction", "lengths")}
+                      | {"image": f"/static/mistakes/{entry['file']}"} for entry in table["mistakes"]])
 
 
 def openapi():

@@ -58,6 +58,17 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("robustness", "GET", "/api/robustness", "Both models' test accuracy under each transform, "
              "measured by `python -m model.robustness` on the served checkpoints",
              schemas.RobustnessResponse, cacheable=True, errors=(503,)),
+    Endpoint("votes", "POST", "/api/votes", "The votes u_hat_{j|i} for one digit capsule in 2-D at every routing "
+             "iteration, the agreement per digit, the evidence and saliency maps", schemas.VotesResponse,
+             schemas.VotesRequest, upload=True, errors=(*INPUT_ERRORS, 503)),
+    Endpoint("capsule_math", "POST", "/api/capsule-math", "The numbers behind one primary capsule i and one digit "
+             "capsule j: squash, u_hat = W u, every routing iteration, the margin loss",
+             schemas.CapsuleMathResponse, schemas.CapsuleMathRequest, upload=True, errors=INPUT_ERRORS),
+    Endpoint("dimensions", "GET", "/api/dimensions", "What each of the 16 dimensions does to the reconstruction "
+             "and how it correlates with the input, per digit class (`python -m model.dimensions`)",
+             schemas.DimensionsResponse, cacheable=True, errors=(503,)),
+    Endpoint("mistakes", "GET", "/api/mistakes", "Every MNIST test digit the CapsNet gets wrong "
+             "(`python -m model.mistakes`)", schemas.MistakesResponse, cacheable=True, errors=(503,)),
     Endpoint("openapi", "GET", "/api/openapi.json", "This document"),
     Endpoint("healthz", "GET", "/healthz", "The process answers"),
     Endpoint("readyz", "GET", "/readyz", "200 once this worker's models are loaded, verified and traced",

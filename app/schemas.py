@@ -256,5 +256,81 @@ class RobustnessResponse(BaseModel):
     command: str
 
 
+class VotesRequest(ImageRequest):
+    digit: Annotated[int, Field(strict=True, ge=0, le=9), WholeNumber] = Field(
+        description="the digit capsule j whose votes u_hat_{j|i} are shown")
+
+
+class CapsuleMathRequest(ImageRequest):
+    capsule: Annotated[int, Field(strict=True, ge=0, le=1151), WholeNumber] = Field(
+        description="primary capsule i, in the model's order: (row * 6 + col) * 32 + type")
+    digit: Annotated[int, Field(strict=True, ge=0, le=9), WholeNumber] = Field(description="digit capsule j")
+
+
+class MathIteration(BaseModel):
+    b: list[float] = Field(description="b_ij for the 10 digit capsules, before this iteration's softmax")
+    c: list[float] = Field(description="c_ij = softmax_j(b_ij)")
+    s_j: list[float] = Field(description="s_j = sum_i c_ij u_hat_{j|i} (16)")
+    s_j_length: float
+    v_j: list[float] = Field(description="v_j = squash(s_j) (16)")
+    v_j_length: float
+    agreement: float = Field(description="u_hat_{j|i} . v_j, added to b_ij for the next iteration")
+
+
+class CapsuleMathResponse(BaseModel):
+    capsule: int
+    digit: int
+    s_i: list[float] = Field(description="primary capsule i before squashing (8)")
+    s_i_length: float
+    u_i: list[float] = Field(description="u_i = squash(s_i) (8)")
+    u_i_length: float
+    W_ij: list[list[float]] = Field(description="8 x 16 transformation matrix")
+    u_hat: list[float] = Field(description="u_hat_{j|i} = W_ij u_i (16)")
+    u_hat_length: float
+    iterations: list[MathIteration]
+    margin_loss: dict = Field(description="per digit: T_k max(0, m+ - |v_k|)^2 + lambda (1 - T_k) max(0, |v_k| - m-)^2, "
+                                          "with the current answer as the label")
+
+
+class VotesResponse(BaseModel):
+    digit: int
+    points: list[list[float]] = Field(description="1152 x 2: each primary capsule's vote u_hat_{j|i} on "
+                                                  "digit j's two principal axes (capsule order: row, col, type)")
+    coupling: list[list[float]] = Field(description="iterations x 1152: c_ij used in each iteration")
+    primary_lengths: list[float] = Field(description="1152 lengths |u_i| of the primary capsules")
+    digit_caps: list[list[float]] = Field(description="iterations x 2: v_j after each iteration, projected")
+    agreement: list[list[float]] = Field(description="iterations x 10: per digit, the mean cosine between "
+                                                     "votes and v_j weighted by c_ij |u_hat_{j|i}|")
+    lengths: list[list[float]] = Field(description="iterations x 10: |v_j| after each iteration")
+    evidence: Grid = Field(description="28 x 28: sum over the primary capsules whose receptive field covers "
+                                       "the pixel of c_ij times the component of u_hat_{j|i} along v_j")
+    saliency: Grid = Field(description="28 x 28: gradient of |v_j| with respect to each input pixel, "
+                                       "through every routing iteration")
+    projection: dict = Field(description="how the 2-D axes were made: PCA, and the variance they keep")
+    receptive_field: dict = Field(description="size and stride in input pixels of a primary capsule, its grid")
+
+
+class DimensionsResponse(BaseModel):
+    model: dict = Field(description="sha256 of the CapsNet measured")
+    perturbation: float
+    threshold: float = Field(description="|r| a dimension needs to be labelled with a property")
+    properties: dict[str, str] = Field(description="each measured property and how")
+    method: str
+    command: str
+    classes: dict[str, dict] = Field(description="per digit class: 16 entries with effects, correlations, label")
+
+
+class Mistake(BaseModel):
+    index: int = Field(description="position in the MNIST test set")
+    label: int = Field(description="the true digit")
+    prediction: int = Field(description="the CapsNet's answer")
+    lengths: list[float] = Field(description="the ten digit-capsule lengths")
+    image: str = Field(description="URL of the 28x28 PNG")
+
+
+class MistakesResponse(RootModel[list[Mistake]]):
+    pass
+
+
 class ErrorResponse(BaseModel):
     error: str

@@ -12,6 +12,7 @@ import tensorflow as tf
 from model.capsnet import IMAGE_SHAPE, NUM_CLASSES
 from model.checkpoint import load_model
 from model.forward import Forward, compiled_forward
+from model.receptive_field import capsnet_layers, receptive_field
 from model.zoo import card
 
 # What the API shows; the forward pass computes more (e.g. prediction vectors), which the
@@ -20,6 +21,9 @@ ANALYSIS_KEYS = ("conv1", "primary_caps_pre_squash", "primary_caps", "primary_ca
                  "routing_coupling", "routing_lengths", "digit_caps", "lengths", "prediction",
                  "reconstruction")
 CLASSIFY_KEYS = ("lengths", "digit_caps", "prediction")  # no decoder, no routing history
+# The votes view and the math panel: every vote u_hat_{j|i} and the routing's own numbers.
+DETAIL_KEYS = ("primary_caps_pre_squash", "primary_caps", "primary_caps_lengths", "prediction_vectors",
+               "routing_logits", "routing_coupling", "routing_digit_caps", "lengths")
 SWEEP_STEPS = np.round(np.arange(-0.25, 0.2501, 0.05), 2)  # the paper's Figure 4: 11 values
 SLIDER_HALF_RANGE = 0.25
 
@@ -71,7 +75,7 @@ class CapsNetService(ModelService):
                  cache_size: int = 64):
         super().__init__(weights_path, routing_iterations=default_iterations)
         self.default_iterations = default_iterations
-        self._analyze_functions: dict[int, Forward] = {}
+        self._analyze_functions: dict[tuple[str, int], Forward] = {}
         self._trace_lock = threading.Lock()  # tracing takes seconds: never under the cache lock
         self._cache_lock = threading.Lock()
         self._cache: OrderedDict[tuple[str, int], dict] = OrderedDict()
@@ -92,37 +96,74 @@ class CapsNetService(ModelService):
         self.sweep(0, np.zeros(self.capsule_dim, np.float32))
         self.ready = True
 
-    def _analyze_function(self, iterations: int) -> Forward:
-        function = self._analyze_functions.get(iterations)
+    def _traced(self, kind: str, iterations: int, make):
+        """The traced function `kind` for `iterations`, traced on first use outside the cache lock."""
+        key = (kind, iterations)
+        function = self._analyze_functions.get(key)
         if function is None:
             with self._trace_lock:
-                if iterations not in self._analyze_functions:
-                    self._analyze_functions[iterations] = compiled_forward(
-                        self.model, ANALYSIS_KEYS, IMAGE_SHAPE, routing_iterations=iterations)
-                function = self._analyze_functions[iterations]
+                if key not in self._analyze_functions:
+                    self._analyze_functions[key] = make()
+                function = self._analyze_functions[key]
         return function
 
-    def analyze(self, pixels: np.ndarray, iterations: int | None = None,
-                use_cache: bool = True) -> dict[str, np.ndarray]:
-        """Every stage for one 28x28 input in 0..1, for one example (batch axis removed)."""
+    def _cached_pass(self, kind: str, keys: tuple[str, ...], pixels: np.ndarray, iterations: int | None,
+                     use_cache: bool = True) -> dict[str, np.ndarray]:
         iterations = iterations or self.default_iterations
         pixels = np.ascontiguousarray(pixels, dtype=np.float32)
-        key = (hashlib.sha256(pixels.tobytes()).hexdigest(), iterations)
+        key = (hashlib.sha256(pixels.tobytes()).hexdigest(), iterations, kind)
         if use_cache:
             with self._cache_lock:
                 if key in self._cache:
                     self._cache.move_to_end(key)
                     return self._cache[key]
-        forward = self._analyze_function(iterations)
+        forward = self._traced(kind, iterations, lambda: compiled_forward(
+            self.model, keys, IMAGE_SHAPE, routing_iterations=iterations))
         self.forward_passes += 1
         outputs = forward(pixels.reshape(1, *IMAGE_SHAPE))
-        analysis = {"input": pixels, **{k: v[0] for k, v in outputs.items()}}
+        result = {"input": pixels, **{k: v[0] for k, v in outputs.items()}}
         if use_cache:
             with self._cache_lock:
-                self._cache[key] = analysis
+                self._cache[key] = result
                 while len(self._cache) > self._cache_size:
                     self._cache.popitem(last=False)
-        return analysis
+        return result
+
+    def analyze(self, pixels: np.ndarray, iterations: int | None = None,
+                use_cache: bool = True) -> dict[str, np.ndarray]:
+        """Every stage for one 28x28 input in 0..1, for one example (batch axis removed)."""
+        return self._cached_pass("analysis", ANALYSIS_KEYS, pixels, iterations, use_cache)
+
+    def details(self, pixels: np.ndarray, iterations: int | None = None) -> dict[str, np.ndarray]:
+        """Every vote u_hat_{j|i} (1152, 10, 16) and the routing's logits, couplings and v_j."""
+        return self._cached_pass("details", DETAIL_KEYS, pixels, iterations)
+
+    def saliency(self, pixels: np.ndarray, digit: int, iterations: int | None = None) -> np.ndarray:
+        """d|v_digit| / d pixel (28, 28), differentiated through every routing iteration (training
+        stops the gradient in all but the last; here the couplings' dependence counts too)."""
+        iterations = iterations or self.default_iterations
+
+        def make():
+            @tf.function(input_signature=[tf.TensorSpec([1, *IMAGE_SHAPE], tf.float32),
+                                          tf.TensorSpec([], tf.int32)])
+            def gradient(image, chosen):
+                with tf.GradientTape() as tape:
+                    tape.watch(image)
+                    outputs = self.model(image, routing_iterations=iterations, detach_routing=False)
+                    length = outputs["lengths"][0, chosen]
+                return tape.gradient(length, image)
+            return gradient
+
+        gradient = self._traced("saliency", iterations, make)
+        image = tf.constant(np.asarray(pixels, np.float32).reshape(1, *IMAGE_SHAPE))
+        return gradient(image, tf.constant(digit, tf.int32)).numpy()[0, ..., 0]
+
+    def receptive_field(self) -> dict:
+        """Size and stride in input pixels of one primary capsule, and the capsule grid."""
+        size, stride = receptive_field(capsnet_layers(self.model))
+        grid = next(layer for layer in self.layers() if layer["name"] == "primary_caps")
+        return {"size": size, "stride": stride, "grid": [*grid["grid"], grid["capsule_types"]],
+                "input_side": IMAGE_SHAPE[0]}
 
     def classify(self, images: np.ndarray) -> dict[str, np.ndarray]:
         """(n, 28, 28) -> lengths (n, 10), digit_caps (n, 10, 16), prediction (n,): one batched pass."""

@@ -47,7 +47,8 @@ class CapsNet(keras.Model):
         self.decoder.build((None, NUM_CLASSES, self.digit_caps.capsule_dim))
         self.built = True
 
-    def call(self, images, labels=None, routing_iterations: int | None = None, training=None):
+    def call(self, images, labels=None, routing_iterations: int | None = None, training=None,
+             detach_routing: bool = True):
         """images (batch, *image_shape) in 0..1 -> dict of every stage (shapes below: 28x28).
 
         The decoder reconstructs from the capsule of `labels` when given, else from the
@@ -56,7 +57,8 @@ class CapsNet(keras.Model):
         conv1 = self.conv1(images)  # (batch, 20, 20, 256), after ReLU
         primary_pre_squash, primary_caps = self.primary_caps(conv1)  # (batch, 1152, 8)
         conv1 = ops.cast(conv1, "float32")
-        routed = self.digit_caps(primary_caps, routing_iterations=routing_iterations)
+        routed = self.digit_caps(primary_caps, routing_iterations=routing_iterations,
+                                 detach_routing=detach_routing)
         digit_caps = routed["final"]  # (batch, 10, 16)
         lengths = capsule_length(digit_caps)  # (batch, 10)
         prediction = ops.argmax(lengths, axis=-1)

@@ -38,11 +38,11 @@ class DigitCaps(keras.layers.Layer):
         u_hat = ops.transpose(u_hat, (1, 0, 2))
         return ops.reshape(u_hat, (-1, self.input_capsules, self.num_capsules, self.capsule_dim))
 
-    def call(self, primary_caps, routing_iterations: int | None = None):
+    def call(self, primary_caps, routing_iterations: int | None = None, detach_routing: bool = True):
         u_hat = self.prediction_vectors(primary_caps)
         if routing_iterations is None:  # not `or`: 0 must be rejected, not mean the default
             routing_iterations = self.routing_iterations
-        routed = routing_by_agreement(u_hat, routing_iterations)
+        routed = routing_by_agreement(u_hat, routing_iterations, detach=detach_routing)
         return {"prediction_vectors": u_hat, **routed}
 
     def get_config(self):

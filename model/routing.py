@@ -6,7 +6,7 @@ from keras import ops
 from model.capsules import squash
 
 
-def routing_by_agreement(prediction_vectors, iterations: int) -> dict:
+def routing_by_agreement(prediction_vectors, iterations: int, detach: bool = True) -> dict:
     """Route prediction vectors u_hat_{j|i} (batch, 1152, 10, 16) to 10 digit capsules.
 
     Returns, stacked over iterations on axis 1: `logits` b_ij and `coupling` c_ij
@@ -15,8 +15,9 @@ def routing_by_agreement(prediction_vectors, iterations: int) -> dict:
     """
     if not 1 <= iterations <= 10:
         raise ValueError(f"routing iterations must be between 1 and 10, got {iterations}.")
-    # Gradients flow only through the last iteration; earlier ones just choose c_ij (~10% faster).
-    detached = ops.stop_gradient(prediction_vectors)
+    # Training: gradients flow only through the last iteration; earlier ones just choose c_ij
+    # (~10% faster). `detach=False` differentiates through every iteration (the page's saliency).
+    detached = ops.stop_gradient(prediction_vectors) if detach else prediction_vectors
     # Logits are per example: b starts at 0, so c_ij is uniform (1/10) in iteration 1.
     logits = ops.zeros_like(prediction_vectors[..., 0])  # (batch, 1152, 10)
     all_logits, all_coupling, all_digit_caps = [], [], []
