@@ -137,7 +137,9 @@ def test_accuracy_report_counts_whole_pairs():
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, size=(30, 28, 28)).astype(np.uint8)
     labels = np.arange(30) % 3
-    report = accuracy_report(ConstantPair(), images, labels, batch_size=8)
+    stub = ConstantPair()
+    stub(np.zeros((1, *CANVAS_SHAPE), np.float32))  # built, as JAX's stateless_call requires
+    report = accuracy_report(stub, images, labels, batch_size=8)
     # independently: the fixed evaluation pairs, and which of them are {0, 1}
     truth = np.concatenate([evaluation_batches(images, labels, 30)[0][1]["labels"]])
     right = np.array([set(pair) == {0, 1} for pair in truth])
