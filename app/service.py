@@ -4,14 +4,16 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from typing import Any
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
+from app.batcher import Batcher
 from model.capsnet import IMAGE_SHAPE, NUM_CLASSES
 from model.checkpoint import load_model
-from model.forward import Forward, compiled_forward
+from model.forward import compiled_forward
 from model.receptive_field import capsnet_layers, receptive_field
 from model.zoo import card
 
@@ -26,6 +28,10 @@ DETAIL_KEYS = ("primary_caps_pre_squash", "primary_caps", "primary_caps_lengths"
                "routing_logits", "routing_coupling", "routing_digit_caps", "lengths")
 SWEEP_STEPS = np.round(np.arange(-0.25, 0.2501, 0.05), 2)  # the paper's Figure 4: 11 values
 SLIDER_HALF_RANGE = 0.25
+# The batch sizes concurrent requests are padded to (app/batcher.py), each warmed at start-up:
+# analyses (a gthread worker serves a few requests at once) and decoded capsules (a sweep is 176).
+ANALYSIS_BATCH_SIZES = (1, 2, 4, 8)
+DECODE_BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 
 
 class ModelService:
@@ -75,22 +81,27 @@ class CapsNetService(ModelService):
                  cache_size: int = 64):
         super().__init__(weights_path, routing_iterations=default_iterations)
         self.default_iterations = default_iterations
-        self._analyze_functions: dict[tuple[str, int], Forward] = {}
+        self._analyze_functions: dict[tuple[str, int], Any] = {}  # traced functions, batchers
         self._trace_lock = threading.Lock()  # tracing takes seconds: never under the cache lock
         self._cache_lock = threading.Lock()
         self._cache: OrderedDict[tuple[str, int], dict] = OrderedDict()
         self._cache_size = cache_size
         self._classify = compiled_forward(self.model, CLASSIFY_KEYS, IMAGE_SHAPE)
         self.capsule_dim = self.model.digit_caps.capsule_dim
-        self._decode = tf.function(
+        decode = tf.function(
             self.model.decode,
             input_signature=[tf.TensorSpec([None, NUM_CLASSES, self.capsule_dim], tf.float32),
                              tf.TensorSpec([None], tf.int32)],
         )
+        self._decode = Batcher(lambda capsules, digits: decode(capsules, digits).numpy(),
+                               DECODE_BATCH_SIZES, name="decode-batcher")
 
     def warm_up(self) -> None:
         """Trace the forward passes and the decoder now, so the first user does not wait."""
         self.analyze(np.zeros(IMAGE_SHAPE[:2], np.float32), use_cache=False)
+        self._analysis_batcher("analysis", ANALYSIS_KEYS, self.default_iterations).warm_up(
+            np.zeros((1, *IMAGE_SHAPE), np.float32))
+        self._decode.warm_up(np.zeros((1, NUM_CLASSES, self.capsule_dim), np.float32), np.zeros(1, np.int32))
         self.classify(np.zeros((1, *IMAGE_SHAPE[:2]), np.float32))
         self.reconstruct(0, np.zeros(self.capsule_dim, np.float32))
         self.sweep(0, np.zeros(self.capsule_dim, np.float32))
@@ -117,10 +128,8 @@ class CapsNetService(ModelService):
                 if key in self._cache:
                     self._cache.move_to_end(key)
                     return self._cache[key]
-        forward = self._traced(kind, iterations, lambda: compiled_forward(
-            self.model, keys, IMAGE_SHAPE, routing_iterations=iterations))
-        self.forward_passes += 1
-        outputs = forward(pixels.reshape(1, *IMAGE_SHAPE))
+        # A cache hit has returned above: only misses wait for (and share) a batch.
+        outputs = self._analysis_batcher(kind, keys, iterations)(pixels.reshape(1, *IMAGE_SHAPE))
         result = {"input": pixels, **{k: v[0] for k, v in outputs.items()}}
         if use_cache:
             with self._cache_lock:
@@ -128,6 +137,17 @@ class CapsNetService(ModelService):
                 while len(self._cache) > self._cache_size:
                     self._cache.popitem(last=False)
         return result
+
+    def _analysis_batcher(self, kind: str, keys: tuple[str, ...], iterations: int) -> Batcher:
+        """The traced pass `kind` at `iterations`, behind a batcher of its own."""
+        def make() -> Batcher:
+            forward = compiled_forward(self.model, keys, IMAGE_SHAPE, routing_iterations=iterations)
+
+            def counted(images: np.ndarray) -> dict[str, np.ndarray]:
+                self.forward_passes += 1  # one per batch: the batcher's thread alone runs it
+                return forward(images)
+            return Batcher(counted, ANALYSIS_BATCH_SIZES, name=f"{kind}-{iterations}-batcher")
+        return self._traced(kind, iterations, make)
 
     def analyze(self, pixels: np.ndarray, iterations: int | None = None,
                 use_cache: bool = True) -> dict[str, np.ndarray]:
@@ -174,8 +194,7 @@ class CapsNetService(ModelService):
         """Reconstructions (n, 28, 28) from one 16-D vector per chosen digit capsule."""
         capsules = np.zeros((len(digits), NUM_CLASSES, self.capsule_dim), np.float32)
         capsules[np.arange(len(digits)), digits] = vectors
-        images = self._decode(tf.constant(capsules), tf.constant(digits, tf.int32))
-        return images.numpy()[..., 0]
+        return self._decode(capsules, np.asarray(digits, np.int32))[..., 0]
 
     def reconstruct(self, digit: int, vector: np.ndarray) -> np.ndarray:
         return self.decode(np.array([digit]), np.asarray(vector, np.float32)[None])[0]
