@@ -35,6 +35,8 @@ def can_stream(image: Image.Image) -> bool:
         return False
     if len(image.tile) != 1 or image.tile[0].codec_name != "zip":
         return False
+    if image.mode == "P" and image.palette is None:  # no PLTE chunk: left to Pillow to judge
+        return False
     return (image.mode, image.tile[0].args) in STREAMED
 
 

@@ -257,3 +257,10 @@ def test_importing_the_app_leaves_pillows_global_limit_alone():
               "import app.preprocess, app.decode, app.inputs; "
               "assert Image.MAX_IMAGE_PIXELS == before == 89478485, Image.MAX_IMAGE_PIXELS")
     subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT, check=True, timeout=120)
+
+
+def test_a_palette_png_without_its_palette_is_left_to_pillow():
+    indices = noisy_digit(80, 60)
+    data = handmade_png(indices, 8, 3)  # colour type 3 but no PLTE chunk
+    assert not png_bands.can_stream(Image.open(io.BytesIO(data)))
+    assert decode_grey(data).shape == (60, 80)
