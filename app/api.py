@@ -105,6 +105,15 @@ def reconstruct():
     return jsonify(reconstruction=as_list(image))
 
 
+def decoder():
+    """The decoder's weights in app/decoder_weights.py's binary format, cached like the kernels."""
+    response = current_app.response_class(capsnet().decoder_weights(), mimetype="application/octet-stream")
+    response.set_etag(capsnet().sha256)
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600
+    return response.make_conditional(request)
+
+
 def sweep():
     capsule = capsule_of_request()
     images = capsnet().sweep(capsule.digit, np.asarray(capsule.vector, np.float32))

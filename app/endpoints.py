@@ -25,6 +25,11 @@ class Endpoint:
 
 
 INPUT_ERRORS = (400, 413, 415, 422)
+DECODER_FORMAT = ("The decoder's weights for running it in the browser (static/js/decoder.js), float16: "
+                  "b'CAPSDEC1', a little-endian uint32 H, H bytes of JSON (dtype, capsules, capsule_dim, "
+                  "image_shape, sha256, and per layer: name, inputs, units, activation, kernel and bias "
+                  "as [byte offset, count] into the data that follows; kernels inputs x units, row-major), "
+                  "then the float16 data (about 2.8 MB). ETag = the checkpoint's sha256")
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("model_info", "GET", "/api/model", "Architecture read from the model object, the ranges the "
              "API accepts, and the checkpoint's metadata", schemas.ModelResponse, cacheable=True),
@@ -48,6 +53,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              errors=INPUT_ERRORS),
     Endpoint("reconstruct", "POST", "/api/reconstruct", "Decode one digit capsule's 16-D vector (the sliders)",
              schemas.ReconstructResponse, schemas.CapsuleRequest, errors=(400, 415, 422)),
+    Endpoint("decoder", "GET", "/api/decoder", DECODER_FORMAT, cacheable=True,
+             media_type="application/octet-stream"),
     Endpoint("sweep", "POST", "/api/sweep", "The paper's Figure 4: each dimension perturbed by -0.25..+0.25 "
              "in steps of 0.05", schemas.SweepResponse, schemas.CapsuleRequest, errors=(400, 415, 422)),
     Endpoint("compare", "POST", "/api/compare", "The CapsNet and the CNN on the same (optionally transformed) "

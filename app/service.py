@@ -11,6 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from app.batcher import Batcher
+from app.decoder_weights import decoder_weights
 from model.capsnet import IMAGE_SHAPE, NUM_CLASSES
 from model.checkpoint import load_model
 from model.forward import compiled_forward
@@ -88,6 +89,7 @@ class CapsNetService(ModelService):
         self._cache_size = cache_size
         self._classify = compiled_forward(self.model, CLASSIFY_KEYS, IMAGE_SHAPE)
         self.capsule_dim = self.model.digit_caps.capsule_dim
+        self._decoder_weights: bytes | None = None
         decode = tf.function(
             self.model.decode,
             input_signature=[tf.TensorSpec([None, NUM_CLASSES, self.capsule_dim], tf.float32),
@@ -209,6 +211,12 @@ class CapsNetService(ModelService):
         images = self.decode(np.full(vectors.shape[0] * vectors.shape[1], digit),
                              vectors.reshape(-1, dims))
         return images.reshape(dims, len(SWEEP_STEPS), *IMAGE_SHAPE[:2])
+
+    def decoder_weights(self) -> bytes:
+        """The decoder for the page (app/decoder_weights.py's format), made once per process."""
+        if self._decoder_weights is None:
+            self._decoder_weights = decoder_weights(self.model.decoder, NUM_CLASSES, self.capsule_dim, self.sha256)
+        return self._decoder_weights
 
     def conv1_kernels(self) -> np.ndarray:
         """(256, 9, 9): the trained Conv1 kernels, one per feature map."""
