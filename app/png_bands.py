@@ -1,7 +1,7 @@
 """Decode a PNG a band of rows at a time, so a 24-megapixel upload never sits in memory whole.
 
 Pillow decodes a PNG in one piece: 92 MB for a 4800x4800 RGBA image, even when it compresses
-to 100 KB. Here the IDAT stream is inflated a few megabytes at a time (zlib's `max_length`, so
+to 100 KB. Here the IDAT stream is inflated a megabyte at a time (zlib's `max_length`, so
 a zlib bomb cannot inflate further than the header's rows), and each band is unfiltered by
 Pillow's own PNG decoder: the band's filtered rows are handed to it as a small stream of their
 own, behind the previous band's last row (stored unfiltered), which is all PNG's Up, Average
@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import numpy as np
 from PIL import Image
 
-BAND_BYTES = 4 << 20  # inflated bytes per band
+BAND_BYTES = 1 << 20  # inflated bytes per band: small enough to stay in the CPU caches
 STORED_BLOCK = 65535  # deflate's largest stored (uncompressed) block
 # Pillow's (mode, rawmode) for the PNGs decoded here, and bytes per pixel. The modes hold the
 # file's samples exactly, so the last row of a band is the next band's reference row. Other
