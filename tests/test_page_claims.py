@@ -3,6 +3,7 @@ what it draws is checked against the JSON the server answered for the same reque
 from __future__ import annotations
 
 import re
+from urllib.parse import urljoin
 
 import numpy as np
 import pytest
@@ -307,7 +308,7 @@ def test_misplaced_parts_are_rearranged_in_the_page_and_both_answers_shown(page)
         if len(mine) == 2:
             np.testing.assert_allclose(mine[0]["pixels"], original, atol=1e-6)
             assert_answers_shown(page, page.request.post(
-                page.url.rstrip("/") + "/api/compare", data={"pixels": mine[0]["pixels"]}).json(),
+                urljoin(page.url, "/api/compare"), data={"pixels": mine[0]["pixels"]}).json(),
                 "misplace-original-capsnet", "misplace-original-cnn")
         note = page.locator("#misplace-note")
         for model, scores in (("CapsNet", "lengths"), ("CNN", "probabilities")):

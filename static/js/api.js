@@ -107,6 +107,10 @@ export function analyze(source, iterations, signal) {
   return postJSON('/api/analyze', body, signal);
 }
 
+/** The votes u_hat_{j|i} for digit capsule j, agreement, evidence and saliency (POST /api/votes). */
+export const votes = (pixels, digit, iterations, signal) =>
+  postJSON('/api/votes', { pixels, digit, routing_iterations: iterations }, signal);
+
 export const reconstruct = (digit, vector, signal) =>
   postJSON('/api/reconstruct', { digit, vector }, signal);
 

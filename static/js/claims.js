@@ -11,8 +11,9 @@ import { MisplaceView } from './misplace.js';
 const $ = (id) => document.getElementById(id);
 
 export class ClaimsSection {
-  /** geometry: model-info.js' geometry(). Errors show in the section's own status line. */
-  constructor(section, { geometry }) {
+  /** geometry: model-info.js' geometry(). Errors show in the section's own status line.
+   * onTransform(values): the transform sliders moved (the URL keeps them). */
+  constructor(section, { geometry, onTransform = () => {} }) {
     const { transforms } = geometry;
     const status = new StatusLine($('claims-status'));
     const onError = (err) => status.error(err);
@@ -22,7 +23,14 @@ export class ClaimsSection {
     this.transform = new TransformView({
       root: $('transform-panel'), sliders: $('transform-sliders'), reset: $('transform-reset'),
       input: $('transformed-input'), capsnet: $('capsnet-answer'), cnn: $('cnn-answer'), note: $('transform-note'),
-    }, { transforms, onError, onChange: () => this.sweep.draw() });
+    }, {
+      transforms,
+      onError,
+      onChange: (values) => {
+        this.sweep.draw();
+        onTransform(values);
+      },
+    });
     this.sweep = new TransformSweepView({
       root: $('sweep-panel'), parameter: $('sweep-parameter'), digit: $('sweep-digit'), run: $('sweep-run'),
       chart: $('sweep-chart'), summary: $('sweep-summary'),

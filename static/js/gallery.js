@@ -19,8 +19,11 @@ function loadImage(src) {
 
 /** A gallery PNG (an MNIST test image, at its own size) as {img, pixels: rows of floats
  * 0..1} (light ink on black). */
-export async function loadDigit(entry) {
-  const img = await loadImage(GALLERY + entry.file);
+export const galleryImage = (entry) => GALLERY + entry.file;
+
+/** Any same-origin grey PNG (the gallery's, the mistakes') as {img, pixels}. */
+export async function loadPixels(src) {
+  const img = await loadImage(src);
   const w = img.naturalWidth;
   const h = img.naturalHeight;
   const canvas = document.createElement('canvas');
@@ -50,7 +53,7 @@ export function renderGallery(container, entries, onPick) {
     button.title = `MNIST test image #${entry.test_index} (label ${entry.label})`;
     button.setAttribute('aria-label', `Analyse MNIST test digit ${entry.label}, test image ${entry.test_index}`);
     const img = document.createElement('img');
-    img.src = GALLERY + entry.file;
+    img.src = galleryImage(entry);
     img.alt = '';
     button.append(img);
     button.addEventListener('click', () => onPick(entry, button));

@@ -1,7 +1,9 @@
 // Where inputs come from: the drawing pad, an uploaded, dropped or pasted file, the gallery.
 // Each becomes a source for /api/analyze: {kind: 'pixels' | 'dataurl' | 'file', ...}.
 import { DrawPad } from './draw-pad.js';
-import { loadGalleryIndex, loadDigit, renderGallery, markActive } from './gallery.js';
+import {
+  loadGalleryIndex, loadPixels, renderGallery, markActive, galleryImage,
+} from './gallery.js';
 
 const DRAW_DEBOUNCE_MS = 150;
 
@@ -18,7 +20,11 @@ export class InputView {
     this.drawTimer = 0;
     this.galleryButtons = [];
     this.dragDepth = 0;
+    this.drawingFresh = true; // the next drawing sent is a new input (a new history entry)
 
+    this.pad.addEventListener('strokestart', () => {
+      if (!this.lastWasDrawing) this.drawingFresh = true;
+    });
     this.pad.addEventListener('change', () => {
       if (!this.drawTimer) this.schedule(DRAW_DEBOUNCE_MS);
     });
@@ -28,6 +34,7 @@ export class InputView {
       onClear();
       this.stopTimer();
       this.pad.clear();
+      this.drawingFresh = true;
       markActive(this.galleryButtons, null);
       onStatus('Canvas cleared: draw a digit (the panels still show the last input).', 'info');
     });
@@ -63,17 +70,40 @@ export class InputView {
     }
     // While drawing, let the running request finish (the picture keeps updating);
     // only the newest drawing waits behind it.
-    this.use({ kind: 'dataurl', url: this.pad.toDataURL() }, null, { abortCurrent: false });
+    const fresh = this.drawingFresh;
+    this.drawingFresh = false;
+    this.use({ kind: 'dataurl', url: this.pad.toDataURL(), fresh }, null, { abortCurrent: false });
   }
 
+  /** source.fresh: a new input, not a drawing going on or a view restored from the URL. */
   use(source, button = null, options = {}) {
     markActive(this.galleryButtons, button);
+    this.lastWasDrawing = source.kind === 'dataurl';
     this.callbacks.onSource(source, options);
+  }
+
+  /** Analyse 28x28 pixels (a link's input) and show them on the pad. */
+  usePixels(pixels, extra = {}) {
+    const [h, w] = [pixels.length, pixels[0].length];
+    const canvas = document.createElement('canvas');
+    canvas.width = w;
+    canvas.height = h;
+    const ctx = canvas.getContext('2d');
+    const image = ctx.createImageData(w, h);
+    pixels.flat().forEach((v, i) => image.data.set([255 * v, 255 * v, 255 * v, 255], 4 * i));
+    ctx.putImageData(image, 0, 0);
+    this.pad.showImage(canvas, { smooth: false });
+    this.use({ kind: 'pixels', pixels, ...extra });
+  }
+
+  /** Buttons of another gallery (the mistakes): one of all the galleries is marked active. */
+  addButtons(buttons) {
+    this.galleryButtons.push(...buttons);
   }
 
   async pickFile(file) {
     if (!file) return;
-    this.use({ kind: 'file', file });
+    this.use({ kind: 'file', file, fresh: true });
     try {
       const bitmap = await createImageBitmap(file);
       this.pad.showImage(bitmap);
@@ -83,22 +113,23 @@ export class InputView {
     }
   }
 
-  async pickGalleryDigit(entry, button) {
+  /** A grey PNG (a gallery digit, a mistake); extra is kept on the source (e.g. {mistake}). */
+  async pickImage(src, button, extra = {}) {
     try {
-      const { img, pixels } = await loadDigit(entry);
+      const { img, pixels } = await loadPixels(src);
       this.pad.showImage(img);
-      this.use({ kind: 'pixels', pixels }, button);
+      this.use({ kind: 'pixels', pixels, fresh: true, ...extra }, button);
     } catch (err) {
       this.callbacks.onError(err);
     }
   }
 
-  /** Show the gallery and analyse its first digit, so no panel starts empty. */
-  async loadGallery() {
+  /** Show the gallery; analyse its first digit unless an input is already given (a link's). */
+  async loadGallery({ analyseFirst = true } = {}) {
     const entries = await loadGalleryIndex();
-    this.galleryButtons = renderGallery(this.els.gallery, entries,
-      (entry, button) => this.pickGalleryDigit(entry, button));
-    if (entries.length) await this.pickGalleryDigit(entries[0], this.galleryButtons[0]);
+    const pick = (entry, button) => this.pickImage(galleryImage(entry), button);
+    this.galleryButtons.push(...renderGallery(this.els.gallery, entries, pick));
+    if (entries.length && analyseFirst) await this.pickImage(galleryImage(entries[0]), this.galleryButtons[0], { fresh: false });
   }
 
   listenForFiles() {

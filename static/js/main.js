@@ -1,5 +1,6 @@
-// Wires the page together: inputs -> POST /api/analyze -> every view. The views draw; the
-// layer sizes they quote come from GET /api/model, the arrays' shapes from the answers.
+// Wires the page together: inputs -> POST /api/analyze -> every view (walkthrough.js), and the
+// page's state in its URL (urlstate.js). The layer sizes the views quote come from
+// GET /api/model, the arrays' shapes from the answers.
 import * as api from './api.js';
 import { renderGray } from './heatmap.js';
 import {
@@ -7,20 +8,20 @@ import {
 } from './model-info.js';
 import { StatusLine } from './status.js';
 import { InputView } from './input.js';
-import { Conv1View } from './conv1.js';
-import { PrimaryCapsView } from './primary.js';
-import { SquashPlot } from './squash.js';
-import { RoutingView } from './routing.js';
-import { DigitCapsView } from './digitcaps.js';
-import { ReconstructionView } from './sliders.js';
-import { ClaimsSection } from './claims.js';
+import { MistakesView } from './mistakes.js';
+import { Walkthrough } from './walkthrough.js';
+import { UrlState } from './urlstate.js';
 
 const $ = (id) => document.getElementById(id);
 const status = new StatusLine($('status'));
 const showError = (err) => status.error(err);
 
-const state = { source: null, iterations: null, analyses: 0 };
+// view: a link's choices still to apply once its input has been analysed.
+const state = {
+  source: null, iterations: null, analyses: 0, view: null,
+};
 let modelReady = null; // resolves once the views are sized by /api/model
+let urlState = null; // made once /api/model has given the input's shape
 const analysisQueue = new api.LatestQueue(showError);
 
 // body[data-busy] is present while a drawing waits to be sent or an analysis runs.
@@ -40,53 +41,26 @@ const input = new InputView({
   onError: showError,
 });
 
-const conv1 = new Conv1View({
-  kernels: $('conv1-kernels'), kernelMarker: $('kernel-marker'), kernelLegend: $('kernel-legend'),
-  index: $('kernel-index'), big: $('kernel-big'), relu: $('kernel-relu'), caption: $('kernel-caption'),
-  maps: $('relu-maps'), mapsMarker: $('relu-marker'), mapsLegend: $('relu-legend'), mapsCaption: $('relu-caption'),
-});
-
-const squash = new SquashPlot($('squash-plot'), $('squash-caption'));
-
-const routing = new RoutingView({
-  heat: $('routing-heat'),
-  marker: $('routing-marker'),
-  legend: $('routing-legend'),
-  bars: $('routing-bars'),
-  step: $('routing-step'),
-  prev: $('routing-prev'),
-  next: $('routing-next'),
-  play: $('routing-play'),
-  position: $('routing-position'),
-  digit: $('routing-digit'),
-  digitName: $('routing-digit-name'),
-  summary: $('routing-summary'),
-  caption: $('routing-caption'),
-  stretch: $('routing-stretch'),
-}, { onSelectCapsule: (type, row, col) => primary.select(type, row, col, true) });
-
-const primary = new PrimaryCapsView({
-  canvas: $('primary-caps'), marker: $('primary-marker'), legend: $('primary-legend'),
-  stretch: $('primary-stretch'), title: $('capsule-title'), vector: $('capsule-vector'),
+const mistakes = new MistakesView({
+  gallery: $('mistakes-gallery'), pair: $('mistake-pair'), trueCanvas: $('mistake-true'),
+  trueCaption: $('mistake-true-caption'), predictedCanvas: $('mistake-predicted'),
+  predictedCaption: $('mistake-predicted-caption'), note: $('mistake-note'),
 }, {
-  onSelect: ({ type, row, col, index }) => {
-    routing.select(type, row, col);
-    squash.select(index);
-  },
-  couplingOf: (type, row, col) => routing.finalCoupling(type, row, col),
+  onPick: (entry, button) => input.pickImage(entry.image, button, { mistake: entry }),
+  onError: showError,
 });
 
-const digitCaps = new DigitCapsView({ bars: $('digit-caps'), vectors: $('digit-vectors'), rows: $('digit-rows') });
-
-// Built once /api/model has said how many dimensions a digit capsule has, which transforms exist.
-let recon = null;
-let claims = null;
+const walkthrough = new Walkthrough({
+  onError: showError,
+  onChange: (changes) => urlState.write(changes),
+});
 
 // ---------------------------------------------------------------- analysis
 
 function analyse(source, { abortCurrent = true } = {}) {
   state.source = source;
-  if (recon) recon.cancel();
+  if (source.fresh) status.clear(); // the reader moved on: the last error or notice is old
+  walkthrough.cancel();
   analysisQueue.submit(async (signal) => {
     status.set('Analysing\u2026', 'busy');
     const started = performance.now();
@@ -94,7 +68,7 @@ function analyse(source, { abortCurrent = true } = {}) {
       await modelReady; // a drawing made before /api/model answered waits for it
       const result = await api.analyze(source, state.iterations, signal);
       if (signal.aborted) return;
-      render(result);
+      render(result, source);
       const n = result.routing.iterations.length;
       status.set(`Analysed in ${Math.round(performance.now() - started)} ms with ${n} routing iteration${n === 1 ? '' : 's'}.`, 'ok');
     } finally {
@@ -105,56 +79,56 @@ function analyse(source, { abortCurrent = true } = {}) {
   updateBusy();
 }
 
-function render(result) {
+function render(result, source) {
   state.analyses += 1;
   renderGray($('seen'), result.input);
-  renderGray($('seen-copy'), result.input);
   const prediction = $('prediction');
   prediction.textContent = String(result.prediction);
   prediction.dataset.seq = String(state.analyses);
   $('confidence').textContent = `capsule length ${result.digit_caps.lengths[result.prediction].toFixed(2)}`;
+  const { view } = state;
+  state.view = null;
+  walkthrough.render(result, view);
+  mistakes.show(result, source);
+  if (!view) urlState.write({ pixels: result.input, iterations: state.iterations }, { push: Boolean(source.fresh) });
+}
 
-  conv1.setMaps(result.conv1);
-  routing.setData(result.routing, result.prediction); // before the capsules: their votes
-  squash.setData(result.primary_caps);
-  primary.setData(result.primary_caps);
-  digitCaps.setData(result.digit_caps, result.prediction);
-  recon.setData(result);
-  claims.setInput(result.input);
+/** A link's view (on load, or back/forward): its input, then its choices once analysed. */
+function restore(view) {
+  state.view = view;
+  if (Number.isInteger(view.iterations)) {
+    state.iterations = view.iterations;
+    $('routing-iterations').value = String(view.iterations);
+  }
+  input.usePixels(view.pixels);
 }
 
 $('routing-iterations').addEventListener('change', () => {
   state.iterations = Number($('routing-iterations').value);
-  if (state.source) analyse(state.source);
+  urlState.write({ iterations: state.iterations });
+  if (state.source) analyse({ ...state.source, fresh: false });
 });
 
 // ---------------------------------------------------------------- start-up
 
-/** Everything sized by the model: the prose's numbers, the selects, the sliders. */
+/** Everything sized by the model: the prose's numbers, the selects, the sliders, the URL. */
 function applyGeometry(info) {
   const geo = geometry(info);
   fillModelText(document, geo);
-  const digits = span(0, geo.digits - 1);
-  fillOptions($('recon-digit'), digits);
-  fillOptions($('routing-digit'), digits, (d) => `digit ${d}`);
   fillOptions($('routing-iterations'), span(...geo.iterationsRange));
   state.iterations = geo.iterations;
   $('routing-iterations').value = String(geo.iterations);
-  recon = new ReconstructionView({
-    canvas: $('reconstruction'),
-    sliders: $('sliders'),
-    digit: $('recon-digit'),
-    reset: $('recon-reset'),
-    sweepButton: $('sweep-button'),
-    sweep: $('sweep'),
-    sweepNote: $('sweep-note'),
-    vectorNote: $('vector-note'),
-  }, { dims: geo.digitDim, halfRange: geo.sliderHalfRange, onError: showError });
-  claims = new ClaimsSection($('claims'), { geometry: geo });
+  walkthrough.setGeometry(geo);
+  urlState = new UrlState({
+    shape: geo.input,
+    onRestore: restore,
+    onNotice: (text) => status.notify(text),
+    copy: $('copy-link'),
+    onCopied: (text, ok) => status.set(text, ok ? 'ok' : 'info'),
+  });
 }
 
 async function start() {
-  squash.draw();
   modelReady = loadModel().then((info) => {
     $('model-info').textContent = describeModel(info);
     applyGeometry(info);
@@ -166,9 +140,12 @@ async function start() {
     showError(err);
     return;
   }
-  api.getJSON('/api/conv1/kernels').then((answer) => conv1.setKernels(answer.kernels)).catch(showError);
+  api.getJSON('/api/conv1/kernels').then((answer) => walkthrough.conv1.setKernels(answer.kernels)).catch(showError);
+  const view = await urlState.read();
+  if (view) restore(view);
+  mistakes.load().then((buttons) => input.addButtons(buttons)).catch(showError);
   try {
-    await input.loadGallery();
+    await input.loadGallery({ analyseFirst: !view });
   } catch (err) {
     showError(err);
   }

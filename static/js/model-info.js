@@ -92,3 +92,15 @@ export function fillOptions(select, values, label = String) {
 }
 
 export const span = (lo, hi) => Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
+
+/** Primary capsule (type, row, col) -> its index in the model's order, (row * cols + col) *
+ * types + type, which /api/votes and /api/capsule-math use. */
+export function capsuleIndex(geo, type, row, col) {
+  return (row * geo.primary.grid[1] + col) * geo.primary.types + type;
+}
+
+/** The inverse of capsuleIndex. */
+export function capsuleAt(geo, index) {
+  const { types, grid: [rows, cols] } = geo.primary;
+  return { type: index % types, row: Math.floor(index / (cols * types)) % rows, col: Math.floor(index / types) % cols };
+}

@@ -9,11 +9,13 @@ const PLAY_MS = 900;
 export class RoutingView {
   /**
    * els: {heat, marker, legend, bars, step, prev, next, play, position, digit, caption}
-   * onSelectCapsule(type, row, col) is called when a capsule of the heat map is clicked.
+   * onSelectCapsule(type, row, col) is called when a capsule of the heat map is clicked;
+   * onShow(digit, iteration) whenever another digit or iteration is shown (the votes follow).
    */
-  constructor(els, { onSelectCapsule }) {
+  constructor(els, { onSelectCapsule, onShow = () => {} }) {
     this.els = els;
     this.onSelectCapsule = onSelectCapsule;
+    this.onShow = onShow;
     this.iterations = [];
     this.current = 0;
     this.digit = null; // null: follow the winning digit
@@ -33,10 +35,6 @@ export class RoutingView {
     els.position.addEventListener('input', () => {
       this.stop();
       this.show(Number(els.position.value) - 1);
-    });
-    els.digit.addEventListener('change', () => {
-      this.digit = els.digit.value === 'auto' ? null : Number(els.digit.value);
-      this.show(this.current);
     });
     els.heat.addEventListener('click', (e) => {
       const hit = hitTest(els.heat, this.layout, e);
@@ -79,6 +77,14 @@ export class RoutingView {
     if (!last) return null;
     const base = this.offset(type, row, col);
     return Array.from(last.coupling.data.subarray(base, base + this.digits));
+  }
+
+  /** Show the coupling towards digit d (null: the winning digit); main.js calls it for every
+   * view's choice of digit capsule, this view's select included. */
+  setDigit(d) {
+    this.digit = d;
+    this.els.digit.value = d === null ? 'auto' : String(d);
+    this.show(this.current);
   }
 
   targetDigit() {
@@ -136,6 +142,7 @@ export class RoutingView {
       + `Longest digit capsule after this iteration: ${argmax(it.lengths)}.`;
     if (this.selected) placeMarker(this.els.marker, this.layout, this.selected.type, this.selected.row, this.selected.col);
     this.updateCaption();
+    this.onShow(d, this.current);
   }
 
   /** Colour range: 0..1, or stretched to the couplings to digit d over all iterations. */

@@ -8,9 +8,15 @@ export class ReconstructionView {
    * els: {canvas, sliders, digit, reset, sweepButton, sweep, sweepNote, vectorNote}
    * dims: the digit capsules' dimension; halfRange: how far each slider reaches either side
    * of the capsule's value (both from /api/model). onError(err) shows a message to the user.
+   * onDigit(digit) follows the capsule being decoded; onChange(digit, values or null when
+   * unmoved) follows every settled change (the URL keeps them).
    */
-  constructor(els, { dims, halfRange, onError }) {
+  constructor(els, {
+    dims, halfRange, onError, onDigit = () => {}, onChange = () => {},
+  }) {
     this.els = els;
+    this.onDigit = onDigit;
+    this.onChange = onChange;
     this.dims = dims;
     this.halfRange = halfRange;
     this.onError = onError;
@@ -20,6 +26,7 @@ export class ReconstructionView {
     this.base = new Array(dims).fill(0);
     this.inputs = [];
     this.outputs = [];
+    this.labels = [];
     this.frame = 0;
     this.baseReconstruction = null; // the decoder's image of the unmodified capsule
     this.sweepShown = false;
@@ -30,7 +37,10 @@ export class ReconstructionView {
     els.digit.addEventListener('change', () => {
       this.selectDigit(Number(els.digit.value));
     });
-    els.reset.addEventListener('click', () => this.showBase());
+    els.reset.addEventListener('click', () => {
+      this.showBase();
+      this.changed();
+    });
     els.sweepButton.addEventListener('click', () => {
       this.sweepShown = true;
       this.refreshSweep();
@@ -44,7 +54,8 @@ export class ReconstructionView {
       row.className = 'slider-row';
       const label = document.createElement('label');
       label.htmlFor = `slider-${d}`;
-      label.textContent = `Dim ${d}`;
+      label.textContent = `dim ${d}`;
+      label.dataset.testid = `dimension-label-${d}`;
       const input = document.createElement('input');
       input.type = 'range';
       input.id = `slider-${d}`;
@@ -61,9 +72,13 @@ export class ReconstructionView {
         this.updateOutput(d);
         this.scheduleReconstruction();
       });
-      input.addEventListener('change', () => this.refreshSweep());
+      input.addEventListener('change', () => {
+        this.refreshSweep();
+        this.changed();
+      });
       row.append(label, input, output);
       rows.push(row);
+      this.labels.push(label);
       this.inputs.push(input);
       this.outputs.push(output);
     }
@@ -97,17 +112,38 @@ export class ReconstructionView {
     return this.inputs.map((input) => Number(input.value));
   }
 
-  /** analysis: the /api/analyze answer. */
-  setData(analysis) {
+  /** analysis: the /api/analyze answer; digit: the capsule to decode (null: the prediction). */
+  setData(analysis, digit = null) {
     this.vectors = analysis.digit_caps.vectors;
     this.prediction = analysis.prediction;
-    this.els.digit.value = String(analysis.prediction);
-    this.selectDigit(analysis.prediction, analysis.reconstruction);
+    const d = digit ?? analysis.prediction;
+    this.selectDigit(d, d === analysis.prediction ? analysis.reconstruction : null);
+  }
+
+  /** Values the sliders settled on before (a link's): decode them. */
+  applyValues(values) {
+    if (!this.vectors || values.length !== this.dims) return;
+    this.setSliders(values);
+    this.requestReconstruction(true);
+    this.refreshSweep();
+    this.changed();
+  }
+
+  /** The sliders' values when they differ from the capsule's, else null. */
+  moved() {
+    const values = this.vector();
+    return values.some((v, d) => Math.abs(v - this.base[d]) > 0.0005) ? values : null;
+  }
+
+  changed() {
+    this.onChange(this.digit, this.moved());
   }
 
   selectDigit(digit, reconstruction = null) {
     if (!this.vectors) return;
     this.digit = digit;
+    this.els.digit.value = String(digit);
+    this.onDigit(digit);
     this.base = this.vectors[digit].map(Number);
     let norm = 0;
     for (const v of this.base) norm += v * v;

@@ -85,6 +85,14 @@ export class TransformView {
     this.inputs[name].setAttribute('aria-valuetext', `${text}${spec.description ? `, ${spec.description}` : ''}`);
   }
 
+  /** Set the sliders (a link's values; unknown names are ignored) and ask both models. */
+  setValues(values) {
+    for (const [name, value] of Object.entries(values)) {
+      if (this.inputs[name]) this.inputs[name].value = String(value);
+    }
+    this.moved(true);
+  }
+
   /** {name: value} of every slider. */
   values() {
     return Object.fromEntries(Object.entries(this.inputs).map(([name, input]) => [name, Number(input.value)]));

@@ -1,0 +1,132 @@
+// The walk-through: the views of every stage, built once, fed each analysis, and kept in step:
+// one primary capsule and one digit capsule are selected at a time, whichever view chose them.
+import { renderGray } from './heatmap.js';
+import { fillOptions, span, capsuleIndex, capsuleAt } from './model-info.js';
+import { Conv1View } from './conv1.js';
+import { PrimaryCapsView } from './primary.js';
+import { SquashPlot } from './squash.js';
+import { RoutingView } from './routing.js';
+import { DigitCapsView } from './digitcaps.js';
+import { ReconstructionView } from './sliders.js';
+import { ClaimsSection } from './claims.js';
+import { VotesView } from './votes.js';
+import { DimensionLabels } from './dimensions.js';
+
+const $ = (id) => document.getElementById(id);
+
+export class Walkthrough {
+  /**
+   * onError(err); onChange(changes) reports the reader's choices the URL keeps:
+   * {digit} (null: the prediction), {sliders} (null: unmoved), {transform}.
+   */
+  constructor({ onError, onChange }) {
+    this.onError = onError;
+    this.onChange = onChange;
+    this.geo = null;
+    this.result = null;
+    this.digit = null; // the digit capsule the reader chose; null: follow the prediction
+
+    this.conv1 = new Conv1View({
+      kernels: $('conv1-kernels'), kernelMarker: $('kernel-marker'), kernelLegend: $('kernel-legend'),
+      index: $('kernel-index'), big: $('kernel-big'), relu: $('kernel-relu'), caption: $('kernel-caption'),
+      maps: $('relu-maps'), mapsMarker: $('relu-marker'), mapsLegend: $('relu-legend'), mapsCaption: $('relu-caption'),
+    });
+    this.squash = new SquashPlot($('squash-plot'), $('squash-caption'));
+    this.routing = new RoutingView({
+      heat: $('routing-heat'), marker: $('routing-marker'), legend: $('routing-legend'), bars: $('routing-bars'),
+      step: $('routing-step'), prev: $('routing-prev'), next: $('routing-next'), play: $('routing-play'),
+      position: $('routing-position'), digit: $('routing-digit'), digitName: $('routing-digit-name'),
+      summary: $('routing-summary'), caption: $('routing-caption'), stretch: $('routing-stretch'),
+    }, {
+      onSelectCapsule: (type, row, col) => this.primary.select(type, row, col, true),
+      onShow: (digit, iteration) => this.votes.show(digit, iteration),
+    });
+    this.primary = new PrimaryCapsView({
+      canvas: $('primary-caps'), marker: $('primary-marker'), legend: $('primary-legend'),
+      stretch: $('primary-stretch'), title: $('capsule-title'), vector: $('capsule-vector'),
+    }, {
+      onSelect: ({
+        type, row, col, index,
+      }) => {
+        this.routing.select(type, row, col);
+        this.squash.select(index);
+        if (this.geo) this.votes.select(capsuleIndex(this.geo, type, row, col));
+      },
+      couplingOf: (type, row, col) => this.routing.finalCoupling(type, row, col),
+    });
+    this.digitCaps = new DigitCapsView({ bars: $('digit-caps'), vectors: $('digit-vectors'), rows: $('digit-rows') });
+    this.votes = new VotesView({
+      section: $('votes'), plot: $('votes-plot'), projection: $('votes-projection'), agreement: $('agreement'),
+      caption: $('votes-caption'), evidenceInput: $('evidence-input'), evidenceOverlay: $('evidence-overlay'),
+      evidenceToggle: $('evidence-toggle'), evidenceNote: $('evidence-note'),
+    }, {
+      onError,
+      onSelectCapsule: (i) => {
+        const { type, row, col } = capsuleAt(this.geo, i);
+        this.primary.select(type, row, col, true);
+      },
+    });
+    $('routing-digit').addEventListener('change', () => {
+      const value = $('routing-digit').value;
+      this.chooseDigit(value === 'auto' ? null : Number(value));
+    });
+    $('recon-digit').addEventListener('change', () => this.chooseDigit(Number($('recon-digit').value)));
+    this.squash.draw();
+  }
+
+  /** Everything sized by the model (model-info.js' geometry()): the selects, the sliders. */
+  setGeometry(geo) {
+    this.geo = geo;
+    const digits = span(0, geo.digits - 1);
+    fillOptions($('recon-digit'), digits);
+    fillOptions($('routing-digit'), digits, (d) => `digit ${d}`);
+    this.recon = new ReconstructionView({
+      canvas: $('reconstruction'), sliders: $('sliders'), digit: $('recon-digit'), reset: $('recon-reset'),
+      sweepButton: $('sweep-button'), sweep: $('sweep'), sweepNote: $('sweep-note'), vectorNote: $('vector-note'),
+    }, {
+      dims: geo.digitDim,
+      halfRange: geo.sliderHalfRange,
+      onError: this.onError,
+      onDigit: (digit) => this.dimensions.show(digit),
+      onChange: (digit, sliders) => this.onChange({ sliders }),
+    });
+    this.dimensions = new DimensionLabels({
+      table: $('dimension-table'), method: $('dimension-method'), note: $('dimension-note'),
+    }, { labels: () => this.recon.labels });
+    this.claims = new ClaimsSection($('claims'), {
+      geometry: geo,
+      onTransform: (transform) => this.onChange({ transform }),
+    });
+  }
+
+  /** One analysis (/api/analyze) to every view; view: a link's choices to apply to it. */
+  render(result, view = null) {
+    this.result = result;
+    renderGray($('seen-copy'), result.input);
+    this.conv1.setMaps(result.conv1);
+    this.routing.setData(result.routing, result.prediction); // before the capsules: their votes
+    this.squash.setData(result.primary_caps);
+    this.primary.setData(result.primary_caps);
+    this.digitCaps.setData(result.digit_caps, result.prediction);
+    if (view) this.digit = Number.isInteger(view.digit) ? view.digit : null;
+    this.routing.setDigit(this.digit);
+    this.recon.setData(result, this.digit);
+    this.votes.setInput(result.input, result.routing.iterations.length, result.digit_caps.lengths.length);
+    this.claims.setInput(result.input);
+    if (view && view.sliders) this.recon.applyValues(view.sliders);
+    if (view && view.transform) this.claims.transform.setValues(view.transform);
+  }
+
+  /** The reader chose digit capsule d (null: the prediction) in any view: every view follows. */
+  chooseDigit(d) {
+    this.digit = d;
+    this.routing.setDigit(d);
+    if (this.result) this.recon.selectDigit(d ?? this.result.prediction);
+    this.onChange({ digit: d, sliders: null });
+  }
+
+  /** A new input is on its way: drop requests for the old one. */
+  cancel() {
+    if (this.recon) this.recon.cancel();
+  }
+}
