@@ -5,7 +5,8 @@ Layout, all little-endian:
     bytes 0-7     b"CAPSDEC1"
     bytes 8-11    uint32 H, the length of the header
     12 .. 12+H    UTF-8 JSON header: {"dtype": "float16", "capsules": 10, "capsule_dim": 16,
-                  "image_shape": [28, 28], "sha256": the checkpoint's, "layers": [{"name",
+                  "image_shape": [28, 28], "sha256": the checkpoint's, "sweep_perturbations":
+                  the Figure 4 grid's 11 offsets, "layers": [{"name",
                   "inputs", "units", "activation" ("relu" | "sigmoid"), "kernel": [offset, count],
                   "bias": [offset, count]}, ...]}, padded with spaces to a multiple of 8 bytes
     then          the data: each layer's kernel (inputs x units, row-major: row i holds input i's
@@ -24,8 +25,9 @@ import numpy as np
 MAGIC = b"CAPSDEC1"
 
 
-def decoder_weights(decoder, capsules: int, capsule_dim: int, sha256: str) -> bytes:
-    """`decoder`: model/decoder.py's Decoder, built."""
+def decoder_weights(decoder, capsules: int, capsule_dim: int, sha256: str, sweep_perturbations) -> bytes:
+    """`decoder`: model/decoder.py's Decoder, built; `sweep_perturbations`: the Figure 4 grid's
+    offsets, so that the page draws the same grid as POST /api/sweep."""
     layers, chunks, offset = [], [], 0
     for layer in (*decoder.hidden, decoder.output_layer):
         entry = {"name": layer.name, "inputs": int(layer.kernel.shape[0]), "units": int(layer.units),
@@ -38,6 +40,7 @@ def decoder_weights(decoder, capsules: int, capsule_dim: int, sha256: str) -> by
         layers.append(entry)
     header = json.dumps({"dtype": "float16", "capsules": capsules, "capsule_dim": capsule_dim,
                          "image_shape": list(decoder.image_shape[:2]), "sha256": sha256,
+                         "sweep_perturbations": [float(p) for p in sweep_perturbations],
                          "layers": layers}).encode()
     header += b" " * (-(len(MAGIC) + 4 + len(header)) % 8)
     return MAGIC + struct.pack("<I", len(header)) + header + b"".join(chunks)

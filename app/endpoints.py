@@ -27,7 +27,7 @@ class Endpoint:
 INPUT_ERRORS = (400, 413, 415, 422)
 DECODER_FORMAT = ("The decoder's weights for running it in the browser (static/js/decoder.js), float16: "
                   "b'CAPSDEC1', a little-endian uint32 H, H bytes of JSON (dtype, capsules, capsule_dim, "
-                  "image_shape, sha256, and per layer: name, inputs, units, activation, kernel and bias "
+                  "image_shape, sha256, sweep_perturbations, and per layer: name, inputs, units, activation, kernel and bias "
                   "as [byte offset, count] into the data that follows; kernels inputs x units, row-major), "
                   "then the float16 data (about 2.8 MB). ETag = the checkpoint's sha256")
 ENDPOINTS: tuple[Endpoint, ...] = (

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from flask import Flask
 
+# 'wasm-unsafe-eval' lets the page compile WebAssembly (its decoder's kernel, static/js/decoder-wasm.js),
+# and nothing else: JavaScript eval stays forbidden.
 CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
-                           "script-src 'self'; connect-src 'self'; object-src 'none'; "
+                           "script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; object-src 'none'; "
                            "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
 

@@ -215,7 +215,8 @@ class CapsNetService(ModelService):
     def decoder_weights(self) -> bytes:
         """The decoder for the page (app/decoder_weights.py's format), made once per process."""
         if self._decoder_weights is None:
-            self._decoder_weights = decoder_weights(self.model.decoder, NUM_CLASSES, self.capsule_dim, self.sha256)
+            self._decoder_weights = decoder_weights(self.model.decoder, NUM_CLASSES, self.capsule_dim, self.sha256,
+                                                   SWEEP_STEPS)
         return self._decoder_weights
 
     def conv1_kernels(self) -> np.ndarray:

@@ -95,9 +95,9 @@ export class Decoder {
     }
   }
 
-  /** One capsule's 16 numbers -> its reconstruction, Float32Array(h * w) in 0..1. */
+  /** One capsule's 16 numbers -> its reconstruction {shape: [h, w], data} in 0..1. */
   decode(digit, vector) {
-    return this.decodeMany(digit, [vector]);
+    return { shape: this.header.image_shape.slice(), data: this.decodeMany(digit, [vector]) };
   }
 
   /** Several vectors of capsule `digit` -> Float32Array(n * h * w), image after image. */
@@ -130,8 +130,9 @@ export class Decoder {
     return result;
   }
 
-  /** The Figure 4 grid: {shape: [dims, steps, h, w], data} with dimension d moved by each step. */
-  sweep(digit, vector, steps) {
+  /** The Figure 4 grid, as POST /api/sweep answers it (its images decoded): {perturbations,
+   * images: {shape: [dims, steps, h, w], data}}, row d with dimension d moved by each step. */
+  sweep(digit, vector, steps = this.header.sweep_perturbations) {
     const vectors = [];
     for (let d = 0; d < this.dims; d += 1) {
       for (const step of steps) {
@@ -140,7 +141,8 @@ export class Decoder {
         vectors.push(moved);
       }
     }
-    return { shape: [this.dims, steps.length, ...this.header.image_shape], data: this.decodeMany(digit, vectors) };
+    const images = { shape: [this.dims, steps.length, ...this.header.image_shape], data: this.decodeMany(digit, vectors) };
+    return { perturbations: steps.slice(), images };
   }
 }
 

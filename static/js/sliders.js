@@ -2,6 +2,7 @@
 // One slider per dimension nudges them; the picture follows while dragging.
 import * as api from './api.js';
 import { decodeQ, renderGray, renderAtlas, fmt } from './heatmap.js';
+import { loadDecoder } from './decoder.js';
 
 export class ReconstructionView {
   /**
@@ -32,6 +33,8 @@ export class ReconstructionView {
     this.sweepShown = false;
     this.reconQueue = new api.LatestQueue(onError);
     this.sweepQueue = new api.LatestQueue(onError);
+    this.decoder = null; // the page's own decoder once its weights are in; until then (or without) the server's
+    loadDecoder().then((decoder) => { this.decoder = decoder; });
     this.buildSliders();
 
     els.digit.addEventListener('change', () => {
@@ -168,6 +171,10 @@ export class ReconstructionView {
   }
 
   scheduleReconstruction() {
+    if (this.decoder) {
+      this.requestReconstruction(); // decoded here in a millisecond or two: no frame to wait for
+      return;
+    }
     if (this.frame) return;
     this.frame = requestAnimationFrame(() => {
       this.frame = 0;
@@ -180,11 +187,18 @@ export class ReconstructionView {
     const digit = this.digit;
     const vector = this.vector();
     const isBase = abortCurrent && vector.every((v, d) => Math.abs(v - this.base[d]) < 1e-9);
+    if (this.decoder) {
+      this.reconQueue.cancel();
+      renderGray(this.els.canvas, this.decoder.decode(digit, vector));
+      this.els.canvas.dataset.decoder = 'page';
+      return;
+    }
     this.reconQueue.submit(async (signal) => {
       const result = await api.reconstruct(digit, vector, signal);
       if (signal.aborted) return;
       if (isBase && digit === this.digit) this.baseReconstruction = result.reconstruction;
       renderGray(this.els.canvas, result.reconstruction);
+      this.els.canvas.dataset.decoder = 'server';
     }, { abortCurrent });
   }
 
@@ -192,6 +206,13 @@ export class ReconstructionView {
     if (!this.sweepShown || !this.vectors) return;
     const digit = this.digit;
     const vector = this.vector();
+    if (this.decoder) {
+      this.sweepQueue.cancel();
+      this.els.sweepButton.disabled = false;
+      this.renderSweep(this.decoder.sweep(digit, vector), digit);
+      this.els.sweep.dataset.decoder = 'page';
+      return;
+    }
     this.els.sweepButton.disabled = true;
     this.els.sweepNote.textContent = 'Loading the perturbation grid\u2026';
     this.sweepQueue.submit(async (signal) => {
@@ -199,6 +220,7 @@ export class ReconstructionView {
         const result = await api.sweep(digit, vector, signal);
         if (signal.aborted) return;
         this.renderSweep(result, digit);
+        this.els.sweep.dataset.decoder = 'server';
       } finally {
         if (!signal.aborted) this.els.sweepButton.disabled = false;
       }
@@ -206,7 +228,7 @@ export class ReconstructionView {
   }
 
   renderSweep(result, digit) {
-    const images = decodeQ(result.images);
+    const images = result.images.encoding ? decodeQ(result.images) : result.images; // server's, or the page's
     const [rows, cols, h, w] = images.shape;
     const atlas = document.createElement('canvas');
     const layout = renderAtlas(atlas, images.data, {
