@@ -24,6 +24,7 @@ def create_app(config: dict | None = None) -> Flask:
         VOTES_PCA=str(CHECKPOINTS / "votes_pca.json"),
         DIMENSIONS=str(CHECKPOINTS / "dimensions.json"),
         ROUTING_ITERATIONS=3,
+        MAX_BATCH=8,  # analyses of concurrent requests sharing one forward pass (1: none share)
         WARM_UP=True,
         MAX_CONTENT_LENGTH=UPLOAD_LIMIT,
         JSON_SORT_KEYS=False,
@@ -34,7 +35,8 @@ def create_app(config: dict | None = None) -> Flask:
     from app.service import CapsNetService, CNNService
 
     # Both checkpoints are verified against their metadata's sha256 before anything is served.
-    models = {"capsnet": CapsNetService(app.config["CHECKPOINT"], int(app.config["ROUTING_ITERATIONS"])),
+    models = {"capsnet": CapsNetService(app.config["CHECKPOINT"], int(app.config["ROUTING_ITERATIONS"]),
+                                        max_batch=int(app.config["MAX_BATCH"])),
               "cnn": CNNService(app.config["CNN_CHECKPOINT"])}
     if app.config["WARM_UP"]:
         for service in models.values():

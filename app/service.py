@@ -79,9 +79,11 @@ class CapsNetService(ModelService):
     model_id = "capsnet"
 
     def __init__(self, weights_path: str | Path | None = None, default_iterations: int = 3,
-                 cache_size: int = 64):
+                 cache_size: int = 64, max_batch: int = ANALYSIS_BATCH_SIZES[-1]):
         super().__init__(weights_path, routing_iterations=default_iterations)
         self.default_iterations = default_iterations
+        # max_batch 1: every analysis alone, as before the batcher (for comparing)
+        self.batch_sizes = tuple(size for size in ANALYSIS_BATCH_SIZES if size <= max_batch) or (1,)
         self._analyze_functions: dict[tuple[str, int], Any] = {}  # traced functions, batchers
         self._trace_lock = threading.Lock()  # tracing takes seconds: never under the cache lock
         self._cache_lock = threading.Lock()
@@ -148,7 +150,7 @@ class CapsNetService(ModelService):
             def counted(images: np.ndarray) -> dict[str, np.ndarray]:
                 self.forward_passes += 1  # one per batch: the batcher's thread alone runs it
                 return forward(images)
-            return Batcher(counted, ANALYSIS_BATCH_SIZES, name=f"{kind}-{iterations}-batcher")
+            return Batcher(counted, self.batch_sizes, name=f"{kind}-{iterations}-batcher")
         return self._traced(kind, iterations, make)
 
     def analyze(self, pixels: np.ndarray, iterations: int | None = None,

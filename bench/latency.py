@@ -5,7 +5,10 @@
     python bench/latency.py --url http://127.0.0.1:5000   # HTTP rows against a running server
 
 Rows (median and p99 in milliseconds):
-  model forward      the service's traced analyze function called directly (routing, 3 iterations)
+  plain forward      the yardstick: the traced forward pass for lengths and reconstruction only
+                     (what classification costs; the compiler prunes every other intermediate)
+  analysis forward   the traced pass the server runs for an analysis: every intermediate
+                     (Conv1 maps, primary capsules, every routing iteration), 3 iterations
   model decoder      the traced decoder for one capsule (what /api/reconstruct runs)
   in-process         Flask's test client: parsing, validation, the model, JSON encoding
   HTTP               a threaded werkzeug server in this process, or the server at --url,
@@ -51,10 +54,11 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
 
     import numpy as np
-    import tensorflow as tf
 
     from app import create_app
+    from app.service import ANALYSIS_KEYS
     from model.capsnet import IMAGE_SHAPE
+    from model.forward import compiled_forward
 
     rng = np.random.default_rng(args.seed)
     base = common.gallery_pixels(args.digit)
@@ -62,11 +66,14 @@ def main(argv: list[str] | None = None) -> dict:
     service = app.extensions["capsnet"]
     rows: dict[str, dict] = {}
 
-    # The bare model: what no web framework can make faster.
-    forward = service._analyze_function(service.default_iterations)
-    rows["model forward (traced analyze)"] = common.summarize(timed(
-        lambda: forward(tf.constant(common.fresh_pixels(base, rng).reshape(1, *IMAGE_SHAPE))),
-        args.requests, args.warmup))
+    # The bare model: what no web framework can make faster. Both traced as the server traces.
+    plain = compiled_forward(service.model, ("lengths", "reconstruction"), IMAGE_SHAPE,
+                             routing_iterations=service.default_iterations)
+    analysis = compiled_forward(service.model, ANALYSIS_KEYS, IMAGE_SHAPE, routing_iterations=service.default_iterations)
+    for name, forward in (("plain forward (lengths, reconstruction)", plain),
+                          ("analysis forward (every intermediate)", analysis)):
+        rows[name] = common.summarize(timed(
+            lambda: forward(common.fresh_pixels(base, rng).reshape(1, *IMAGE_SHAPE)), args.requests, args.warmup))
     rows["model decoder (one capsule)"] = common.summarize(timed(
         lambda: service.reconstruct(int(rng.integers(10)), rng.uniform(-0.5, 0.5, 16).astype(np.float32)),
         args.requests, args.warmup))
@@ -119,8 +126,11 @@ def main(argv: list[str] | None = None) -> dict:
         if server is not None:
             server.shutdown()
 
-    table = common.markdown_table(["what", "n", "median ms", "p99 ms", "mean ms"],
-                                  [[name, r["n"], r["median_ms"], r["p99_ms"], r["mean_ms"]]
+    yardstick = rows["plain forward (lengths, reconstruction)"]["median_ms"]
+    for row in rows.values():
+        row["x_plain_forward"] = row["median_ms"] / yardstick
+    table = common.markdown_table(["what", "n", "median ms", "p99 ms", "mean ms", "x plain forward"],
+                                  [[name, r["n"], r["median_ms"], r["p99_ms"], r["mean_ms"], f"{r['x_plain_forward']:.2f}"]
                                    for name, r in rows.items()])
     print(f"\nLatency, one request at a time; HTTP against {where}\n")
     print(table)

@@ -170,7 +170,7 @@ def run_python(base_url: str, kind: str, connections: int, duration: float | Non
 class Gunicorn:
     """The Dockerfile's CMD in its own session, on a free localhost port."""
 
-    def __init__(self, workers: int | None, threads: int | None, log_path: Path):
+    def __init__(self, workers: int | None, threads: int | None, log_path: Path, max_batch: int | None = None):
         self.port = common.free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
@@ -180,6 +180,8 @@ class Gunicorn:
             env["GUNICORN_WORKERS"] = str(workers)
         if threads:
             env["GUNICORN_THREADS"] = str(threads)
+        if max_batch:
+            env["CAPSNET_MAX_BATCH"] = str(max_batch)
         self.argv = common.resolve_program(common.dockerfile_cmd())
         self.log = open(log_path, "wb")
         self.process = subprocess.Popen(self.argv, cwd=common.PROJECT_ROOT, env=env, stdout=self.log,
@@ -227,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=200, help="analyze requests before the baseline memory")
     parser.add_argument("--workers", type=int, help="GUNICORN_WORKERS (default: gunicorn.conf.py's sizing)")
     parser.add_argument("--threads", type=int, help="GUNICORN_THREADS (default: gunicorn.conf.py's)")
+    parser.add_argument("--max-batch", type=int, help="CAPSNET_MAX_BATCH: analyses sharing a pass (1: none; default 8)")
     parser.add_argument("--tool", choices=["auto", "wrk", "python"], default="auto")
     parser.add_argument("--url", help="load this running server instead of starting gunicorn")
     parser.add_argument("--no-save", action="store_true", help="do not write bench/results/load-*.json")
@@ -247,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         common.wait_ready(base_url)
     else:
         common.RESULTS.mkdir(parents=True, exist_ok=True)
-        server = Gunicorn(args.workers, args.threads, common.RESULTS / f"load-{stamp}.gunicorn.log")
+        server = Gunicorn(args.workers, args.threads, common.RESULTS / f"load-{stamp}.gunicorn.log", args.max_batch)
         base_url = server.url
         results["command"] = server.argv
     total_requests = 0
