@@ -197,6 +197,7 @@ def test_a_link_restores_input_digit_and_sliders(browser, live_server, page):
         restored = np.asarray(info.value.request.post_data_json["pixels"])
         assert np.abs(restored - original).max() <= 0.5 / 255 + 1e-6
         settle(other)
+        other.locator("#recon").scroll_into_view_if_needed()  # it draws when in view
         expect(other.locator("#recon-digit")).to_have_value("1")
         expect(other.locator("#routing-digit")).to_have_value("1")
         shown = [float(other.get_by_test_id(f"slider-{d}").input_value()) for d in range(16)]

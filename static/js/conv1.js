@@ -1,8 +1,12 @@
 // Conv1: the trained kernels (panel 1) and their ReLU maps for the current input (panel 2).
 // One filter is "shown": hovering previews it, a click, the keyboard or its number pins it.
 import {
-  decodeQ, range, renderAtlas, renderLegend, hitTest, placeMarker, fmt, atlasColumns,
+  decodeQ, range, renderAtlas, reserveAtlas, renderLegend, hitTest, placeMarker, fmt, atlasColumns,
 } from './heatmap.js';
+
+// The two atlases: every kernel, every ReLU map, tiles per row and the gaps between them.
+const KERNELS = (filters, k) => ({ count: filters, h: k, w: k, cols: atlasColumns(filters), gap: 1 });
+const MAPS = (filters, h, w) => ({ count: filters, h, w, cols: atlasColumns(filters), gap: 2 });
 import { argmax } from './bars.js';
 
 export class Conv1View {
@@ -52,6 +56,12 @@ export class Conv1View {
     maps.addEventListener('click', (e) => this.pinHit(maps, this.mapsLayout, e));
   }
 
+  /** Size both atlases from the model's geometry before any data arrive. */
+  reserve(geo) {
+    reserveAtlas(this.els.kernels, KERNELS(geo.conv1.filters, geo.conv1.kernel));
+    reserveAtlas(this.els.maps, MAPS(geo.conv1.filters, ...geo.conv1.map));
+  }
+
   get filters() {
     return (this.kernels || this.maps || { shape: [0] }).shape[0];
   }
@@ -72,9 +82,7 @@ export class Conv1View {
     const [filters, kh, kw] = this.kernels.shape;
     const a = Math.max(Math.abs(this.kernels.min), Math.abs(this.kernels.max), 1e-6);
     this.kernelLimit = a;
-    this.kernelLayout = renderAtlas(this.els.kernels, this.kernels.data, {
-      count: filters, h: kh, w: kw, cols: atlasColumns(filters), gap: 1, min: -a, max: a,
-    });
+    this.kernelLayout = renderAtlas(this.els.kernels, this.kernels.data, { ...KERNELS(filters, kh), min: -a, max: a });
     this.els.index.max = String(filters - 1);
     renderLegend(this.els.kernelLegend, 'viridis', [`\u2212${a.toFixed(2)} (negative)`, '0', `+${a.toFixed(2)} (positive)`]);
     this.show(this.pinned ?? this.shown);
@@ -85,9 +93,7 @@ export class Conv1View {
     this.maps = decodeQ(q);
     const [filters, h, w] = this.maps.shape;
     const max = Math.max(this.maps.max, 1e-6);
-    this.mapsLayout = renderAtlas(this.els.maps, this.maps.data, {
-      count: filters, h, w, cols: atlasColumns(filters), gap: 2, min: 0, max,
-    });
+    this.mapsLayout = renderAtlas(this.els.maps, this.maps.data, { ...MAPS(filters, h, w), min: 0, max });
     renderLegend(this.els.mapsLegend, 'viridis', [0, 0.25, 0.5, 0.75, 1].map((t) => fmt(t * max)));
     if (this.pinned === null) this.shown = this.strongestMap();
     this.show(this.pinned ?? this.shown);

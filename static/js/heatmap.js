@@ -84,11 +84,9 @@ export function renderAtlas(canvas, data, {
   count, h, w, cols, gap = 1, min = 0, max = 1, cmap = 'viridis',
   offset = 0, step = 1,
 }) {
-  const rows = Math.ceil(count / cols);
-  const width = cols * w + (cols - 1) * gap;
-  const height = rows * h + (rows - 1) * gap;
-  if (canvas.width !== width) canvas.width = width;
-  if (canvas.height !== height) canvas.height = height;
+  const { rows, width, height } = reserveAtlas(canvas, {
+    count, h, w, cols, gap,
+  });
   const ctx = canvas.getContext('2d');
   const image = ctx.createImageData(width, height);
   const px = image.data;
@@ -112,6 +110,27 @@ export function renderAtlas(canvas, data, {
   }
   ctx.putImageData(image, 0, 0);
   return { count, h, w, cols, rows, gap, width, height };
+}
+
+/** The atlas of the primary capsules (lengths, couplings): one h x w grid per capsule type,
+ * about twice as wide as tall. */
+export const capsuleAtlas = (types, h, w) => ({
+  count: types, h, w, cols: atlasColumns(types, 2), gap: 1,
+});
+
+/** Size a canvas for an atlas of `count` tiles before its data arrive, so nothing moves when
+ * they do; returns the layout. (renderAtlas sizes it the same way.) */
+export function reserveAtlas(canvas, {
+  count, h, w, cols, gap = 1,
+}) {
+  const rows = Math.ceil(count / cols);
+  const width = cols * w + (cols - 1) * gap;
+  const height = rows * h + (rows - 1) * gap;
+  if (canvas.width !== width) canvas.width = width;
+  if (canvas.height !== height) canvas.height = height;
+  return {
+    count, h, w, cols, rows, gap, width, height,
+  };
 }
 
 /** Draw an image of 0..1 values (nested rows, or {shape: [h, w], data}) in grey. */

@@ -11,9 +11,11 @@ import { InputView } from './input.js';
 import { MistakesView } from './mistakes.js';
 import { Walkthrough } from './walkthrough.js';
 import { UrlState } from './urlstate.js';
+import { TableOfContents } from './toc.js';
 
 const $ = (id) => document.getElementById(id);
 const status = new StatusLine($('status'));
+const toc = new TableOfContents($('toc'));
 const showError = (err) => status.error(err);
 
 // view: a link's choices still to apply once its input has been analysed.
@@ -115,6 +117,7 @@ $('routing-iterations').addEventListener('change', () => {
 function applyGeometry(info) {
   const geo = geometry(info);
   fillModelText(document, geo);
+  toc.build(); // headings quote the model's sizes
   fillOptions($('routing-iterations'), span(...geo.iterationsRange));
   state.iterations = geo.iterations;
   $('routing-iterations').value = String(geo.iterations);

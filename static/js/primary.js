@@ -1,7 +1,7 @@
 // Primary capsules: the lengths of every capsule type's grid, and one selected capsule's vector.
 import {
   decodeQ, fromNested, range, renderAtlas, renderLegend, hitTest, placeMarker, fmt, widen, legendLabels,
-  atlasColumns,
+  capsuleAtlas, reserveAtlas,
 } from './heatmap.js';
 import { argmax } from './bars.js';
 
@@ -50,6 +50,11 @@ export class PrimaryCapsView {
     this.select(type, row, col, false);
   }
 
+  /** Size the atlas from the model's geometry before any data arrive. */
+  reserve(geo) {
+    reserveAtlas(this.els.canvas, capsuleAtlas(geo.primary.types, ...geo.primary.grid));
+  }
+
   index(type, row, col) {
     const [, rows, cols] = this.lengths.shape;
     return (type * rows + row) * cols + col;
@@ -64,9 +69,7 @@ export class PrimaryCapsView {
     const [types, h, w] = this.lengths.shape;
     const r = range(this.lengths.data);
     const { min, max } = this.els.stretch.checked ? widen(r.min, r.max) : { min: 0, max: 1 };
-    this.layout = renderAtlas(this.els.canvas, this.lengths.data, {
-      count: types, h, w, cols: atlasColumns(types, 2), gap: 1, min, max,
-    });
+    this.layout = renderAtlas(this.els.canvas, this.lengths.data, { ...capsuleAtlas(types, h, w), min, max });
     renderLegend(this.els.legend, 'viridis', legendLabels(min, max));
     if (this.selected) placeMarker(this.els.marker, this.layout, this.selected.type, this.selected.row, this.selected.col);
   }

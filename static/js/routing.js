@@ -1,6 +1,6 @@
 // Routing by agreement: step or play through the routing iterations.
 import {
-  decodeQ, renderAtlas, renderLegend, hitTest, placeMarker, fmt, widen, legendLabels, atlasColumns,
+  decodeQ, renderAtlas, renderLegend, hitTest, placeMarker, fmt, widen, legendLabels, capsuleAtlas, reserveAtlas,
 } from './heatmap.js';
 import { renderBars, argmax } from './bars.js';
 
@@ -59,6 +59,11 @@ export class RoutingView {
     this.els.position.disabled = n < 2;
     this.els.play.disabled = n < 2;
     this.show(n - 1);
+  }
+
+  /** Size the heat map from the model's geometry before any data arrive. */
+  reserve(geo) {
+    reserveAtlas(this.els.heat, capsuleAtlas(geo.primary.types, ...geo.primary.grid));
   }
 
   /** Index of capsule (type, row, col)'s coupling to digit 0; its coupling to d is at + d. */
@@ -123,7 +128,7 @@ export class RoutingView {
     const { min, max } = this.colourRange(d);
     const [types, rows, cols, digits] = it.coupling.shape;
     this.layout = renderAtlas(this.els.heat, it.coupling.data, {
-      count: types, h: rows, w: cols, cols: atlasColumns(types, 2), gap: 1, min, max, offset: d, step: digits,
+      ...capsuleAtlas(types, rows, cols), min, max, offset: d, step: digits,
     });
     renderLegend(this.els.legend, 'viridis', legendLabels(min, max));
     this.els.heat.setAttribute('aria-label',

@@ -110,19 +110,20 @@ export class UrlState {
     if (view.sliders) params.set('s', view.sliders.map((v) => v.toFixed(3)).join(','));
     if (view.transform) params.set('t', Object.entries(view.transform).map(([k, v]) => `${k}:${v}`).join(','));
     if (this.view !== view) return; // a newer write started while this one compressed
-    const url = `${window.location.pathname}?${params.toString().replace(/%3A/g, ':').replace(/%2C/g, ',')}`
-      + window.location.hash;
+    const query = params.toString().replace(/%3A/g, ':').replace(/%2C/g, ',');
+    // The section (#hash) is read when the URL is written: the reader may have moved since.
+    const url = () => `${window.location.pathname}?${query}${window.location.hash}`;
     if (this.pushWanted) {
       this.pushWanted = false;
       if (this.pending) this.pending(); // the entry being left keeps its last state
-      window.history.pushState(null, '', url);
+      window.history.pushState(null, '', url());
       return;
     }
     clearTimeout(this.timer);
     this.pending = () => {
       clearTimeout(this.timer);
       this.pending = null;
-      window.history.replaceState(null, '', url);
+      window.history.replaceState(null, '', url());
     };
     this.timer = setTimeout(this.pending, REPLACE_MS);
   }

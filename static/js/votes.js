@@ -40,6 +40,11 @@ export class VotesView {
     });
   }
 
+  /** Lay the agreement table out from the model's geometry before any data arrive. */
+  reserve(geo) {
+    if (!this.answer) this.renderAgreementTable(Array.from({ length: geo.iterations }, () => new Array(geo.digits).fill(null)));
+  }
+
   /** The analysed 28x28 input, the routing iterations it was analysed with, the number of
    * digit capsules (the table is laid out before its numbers arrive: nothing jumps). */
   setInput(pixels, iterations, digits) {

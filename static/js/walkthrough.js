@@ -11,6 +11,7 @@ import { ReconstructionView } from './sliders.js';
 import { ClaimsSection } from './claims.js';
 import { VotesView } from './votes.js';
 import { DimensionLabels } from './dimensions.js';
+import { WhenVisible } from './lazy.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -72,6 +73,14 @@ export class Walkthrough {
     });
     $('recon-digit').addEventListener('change', () => this.chooseDigit(Number($('recon-digit').value)));
     this.squash.draw();
+    // Each part draws when its sections come into view (or the browser is idle).
+    const near = (...ids) => new WhenVisible(ids.map($));
+    this.parts = {
+      conv1: near('conv1', 'relu'),
+      capsules: near('primary', 'squash', 'routing', 'votes'),
+      digitCaps: near('digitcaps'),
+      recon: near('recon'),
+    };
   }
 
   /** Everything sized by the model (model-info.js' geometry()): the selects, the sliders. */
@@ -80,6 +89,7 @@ export class Walkthrough {
     const digits = span(0, geo.digits - 1);
     fillOptions($('recon-digit'), digits);
     fillOptions($('routing-digit'), digits, (d) => `digit ${d}`);
+    for (const view of [this.conv1, this.primary, this.routing, this.digitCaps, this.votes]) view.reserve(geo);
     this.recon = new ReconstructionView({
       canvas: $('reconstruction'), sliders: $('sliders'), digit: $('recon-digit'), reset: $('recon-reset'),
       sweepButton: $('sweep-button'), sweep: $('sweep'), sweepNote: $('sweep-note'), vectorNote: $('vector-note'),
@@ -102,18 +112,22 @@ export class Walkthrough {
   /** One analysis (/api/analyze) to every view; view: a link's choices to apply to it. */
   render(result, view = null) {
     this.result = result;
-    renderGray($('seen-copy'), result.input);
-    this.conv1.setMaps(result.conv1);
-    this.routing.setData(result.routing, result.prediction); // before the capsules: their votes
-    this.squash.setData(result.primary_caps);
-    this.primary.setData(result.primary_caps);
-    this.digitCaps.setData(result.digit_caps, result.prediction);
     if (view) this.digit = Number.isInteger(view.digit) ? view.digit : null;
-    this.routing.setDigit(this.digit);
-    this.recon.setData(result, this.digit);
-    this.votes.setInput(result.input, result.routing.iterations.length, result.digit_caps.lengths.length);
+    this.parts.conv1.run(() => this.conv1.setMaps(result.conv1));
+    this.parts.capsules.run(() => {
+      this.routing.setData(result.routing, result.prediction); // before the capsules: their votes
+      this.squash.setData(result.primary_caps);
+      this.primary.setData(result.primary_caps);
+      this.routing.setDigit(this.digit);
+      this.votes.setInput(result.input, result.routing.iterations.length, result.digit_caps.lengths.length);
+    });
+    this.parts.digitCaps.run(() => this.digitCaps.setData(result.digit_caps, result.prediction));
+    this.parts.recon.run(() => {
+      renderGray($('seen-copy'), result.input);
+      this.recon.setData(result, this.digit); // the digit chosen by the time it draws
+      if (view && view.sliders) this.recon.applyValues(view.sliders);
+    });
     this.claims.setInput(result.input);
-    if (view && view.sliders) this.recon.applyValues(view.sliders);
     if (view && view.transform) this.claims.transform.setValues(view.transform);
   }
 
@@ -121,7 +135,8 @@ export class Walkthrough {
   chooseDigit(d) {
     this.digit = d;
     this.routing.setDigit(d);
-    if (this.result) this.recon.selectDigit(d ?? this.result.prediction);
+    // A reconstruction still waiting to draw will decode this digit when it does.
+    if (this.result && !this.parts.recon.waiting) this.recon.selectDigit(d ?? this.result.prediction);
     this.onChange({ digit: d, sliders: null });
   }
 
