@@ -13,8 +13,8 @@ const EXPLAIN = {
     + `${a.receptive_field.size}\u00d7${a.receptive_field.size} receptive field (stride ${a.receptive_field.stride} `
     + 'on the input). Yellow: votes that agree with v_j; blue: votes against it.',
   saliency: (a) => `Saliency for digit ${a.digit}: d|v_${a.digit}|/d pixel, how much the capsule's length would `
-    + 'change per unit of ink added at each pixel. The gradient goes through the last routing iteration only, '
-    + 'so the couplings count as fixed. Yellow: more ink there lengthens v_j; blue: shortens it.',
+    + 'change per unit of ink added at each pixel, differentiated through every routing iteration (so the '
+    + 'couplings\' own change counts too). Yellow: more ink there lengthens v_j; blue: shortens it.',
   none: () => 'The input alone.',
 };
 
