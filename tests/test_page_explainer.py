@@ -114,3 +114,116 @@ def test_controls_do_not_move_while_the_first_analysis_arrives(browser, live_ser
         assert not moved, moved
     finally:
         context.close()
+
+
+# ------------------------------------------------------------------ 2. linked views
+
+def field_in(layers, row, col):
+    """The receptive field of output (row, col) of `layers` ([(kernel, stride)], input first),
+    computed here from /api/model's numbers the way a textbook does."""
+    size, jump = 1, 1
+    for kernel, stride in layers:
+        size += (kernel - 1) * jump
+        jump *= stride
+    return row * jump, col * jump, size
+
+
+def layers_of(page, live_server):
+    layers = {layer["name"]: layer for layer in page.request.get(live_server + "/api/model").json()["layers"]}
+    return [(layers[n]["kernel_size"], layers[n]["strides"]) for n in ("conv1", "primary_caps")]
+
+
+def shown_field(page, testid):
+    return tuple(int(v) for v in page.get_by_test_id(testid).get_attribute("data-field").split(","))
+
+
+def click_atlas_cell(page, selector, tile, row, col, cols=8, size=6, gap=1):
+    canvas = page.locator(selector)
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    width, height = canvas.evaluate("(c) => [c.width, c.height]")
+    x = (tile % cols) * (size + gap) + col + 0.5
+    y = (tile // cols) * (size + gap) + row + 0.5
+    return canvas, {"x": x * box["width"] / width, "y": y * box["height"] / height}
+
+
+def test_a_primary_capsule_outlines_its_receptive_field_everywhere(page, live_server):
+    conv1, primary = layers_of(page, live_server)
+    canvas, position = click_atlas_cell(page, "#primary-caps", 0, 4, 2)
+    canvas.click(position=position)
+    outline = page.get_by_test_id("receptive-field")
+    expect(outline).to_be_visible()
+    assert shown_field(page, "receptive-field") == field_in([conv1, primary], 4, 2)
+    assert shown_field(page, "map-field") == field_in([primary], 4, 2)
+    # The outline sits where those pixels are drawn on the input.
+    seen = page.locator("#seen").bounding_box()
+    box = outline.bounding_box()
+    top, left, size = field_in([conv1, primary], 4, 2)
+    assert box["x"] - seen["x"] == pytest.approx(left / 28 * seen["width"], abs=1.5)
+    assert box["width"] == pytest.approx(size / 28 * seen["width"], abs=1.5)
+    expect(page.locator("#routing-caption")).to_contain_text("type 0, row 4, column 2")
+
+    # Hovering another capsule in the routing view outlines that one and marks it in the
+    # capsules view; leaving it goes back to the selected one.
+    heat, position = click_atlas_cell(page, "#routing-heat", 9, 1, 5)
+    marker_before = page.locator("#primary-marker").get_attribute("style")
+    heat.hover(position=position)
+    assert shown_field(page, "receptive-field") == field_in([conv1, primary], 1, 5)
+    assert page.locator("#primary-marker").get_attribute("style") != marker_before
+    page.mouse.move(0, 0)
+    expect(outline).to_have_attribute("data-field", ",".join(map(str, field_in([conv1, primary], 4, 2))))
+    expect(page.locator("#primary-marker")).to_have_attribute("style", marker_before)
+
+    # A vote in the votes plot is the same capsule: (row * 6 + col) * 32 + type.
+    page.locator("#votes").scroll_into_view_if_needed()
+    expect(page.locator("#votes")).not_to_have_attribute("data-busy", "true", timeout=TIMEOUT_MS)
+    dot = page.locator("[data-testid=votes-plot] circle.vote[data-capsule='%d']" % ((3 * 6 + 0) * 32 + 7))
+    dot.dispatch_event("pointerover")
+    assert shown_field(page, "receptive-field") == field_in([conv1, primary], 3, 0)
+    dot.dispatch_event("click")
+    expect(page.locator("#capsule-title")).to_contain_text("type 7, row 3, column 0")
+
+
+def test_hovering_a_relu_pixel_outlines_the_patch_it_saw(page, live_server):
+    conv1, _ = layers_of(page, live_server)
+    maps = page.get_by_test_id("relu-maps")
+    maps.scroll_into_view_if_needed()
+    box = maps.bounding_box()
+    width = maps.evaluate("(c) => c.width")
+    # Map 0 is the top left tile: pixel (row 11, column 5).
+    maps.hover(position={"x": 5.5 * box["width"] / width, "y": 11.5 * box["width"] / width})
+    expect(page.get_by_test_id("input-patch")).to_be_visible()
+    assert shown_field(page, "input-patch") == field_in([conv1], 11, 5)
+    page.mouse.move(0, 0)
+    expect(page.get_by_test_id("input-patch")).to_be_hidden()
+
+
+def test_choosing_a_digit_capsule_anywhere_selects_it_everywhere(page, live_server):
+    dimensions = page.request.get(live_server + "/api/dimensions").json()["classes"]
+    bars = page.get_by_test_id("digit-caps")
+    bars.scroll_into_view_if_needed()
+    cases = [(lambda: bars.locator(".bar-col").nth(4).click(), 4),
+             (lambda: page.locator("#routing-bars .bar-col").nth(2).click(), 2)]
+    matrix = page.locator("#digit-vectors")
+    box = matrix.bounding_box()
+    cases.append((lambda: matrix.click(position={"x": box["width"] / 2, "y": 6.5 * box["height"] / 10}), 6))
+    for action, digit in cases:
+        action()
+        expect(page.locator("#routing-digit")).to_have_value(str(digit))
+        expect(page.locator("#recon-digit")).to_have_value(str(digit))
+        expect(bars.locator(".bar-col").nth(digit)).to_have_attribute("aria-pressed", "true")
+        expect(page.locator("#routing-digit-name")).to_have_text(str(digit))
+        expect(page.get_by_test_id("dimension-label-0")).to_have_text(
+            f"dim 0: {dimensions[str(digit)]['dimensions'][0]['text']}")
+    matrix.focus()
+    page.keyboard.press("ArrowDown")
+    expect(page.locator("#recon-digit")).to_have_value("7")
+
+
+def test_bars_that_do_nothing_are_not_focusable(page):
+    page.locator("#claims").scroll_into_view_if_needed()
+    expect(page.locator("[data-testid=capsnet-answer] .bar-col")).to_have_count(10)
+    for bar in page.locator("[data-testid=capsnet-answer] .bar-col").all():
+        assert bar.evaluate("(el) => el.tabIndex") < 0 and bar.evaluate("(el) => el.tagName") == "DIV"
+    for bar in page.get_by_test_id("digit-caps").locator(".bar-col").all():
+        assert bar.evaluate("(el) => el.tagName") == "BUTTON"

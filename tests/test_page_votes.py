@@ -105,7 +105,7 @@ def test_evidence_and_saliency_overlays_draw_the_servers_maps(page):
         values = np.asarray(answer[kind])
         expected = np.round(255 * np.abs(values) / np.abs(values).max())
         assert np.abs(overlay_alpha(page) - expected).max() <= 1, kind
-    expect(page.locator("#evidence-note")).to_contain_text("gradient")
+    expect(page.locator("#evidence-note")).to_contain_text(f"d|v_{answer['digit']}|/d pixel")
     toggle.get_by_label("nothing").check()
     expect(overlay).to_be_hidden()
 

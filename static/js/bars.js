@@ -1,18 +1,26 @@
-// Ten vertical bars, one per digit capsule, for capsule lengths in [0, 1].
+// Ten vertical bars, one per digit capsule, for capsule lengths in [0, 1]. With onSelect the
+// bars are buttons that choose a digit capsule (keyboard included); without, they only show
+// numbers and are not focusable.
 import { fmt } from './heatmap.js';
 
-export function renderBars(container, lengths, { winner = null, title = 'length' } = {}) {
+export function renderBars(container, lengths, {
+  winner = null, title = 'length', onSelect = null, chosen = null,
+} = {}) {
   if (container.children.length !== lengths.length) {
     container.replaceChildren(...lengths.map((_, digit) => {
-      const col = document.createElement('div');
+      const col = document.createElement(onSelect ? 'button' : 'div');
       col.className = 'bar-col';
-      col.setAttribute('role', 'listitem');
-      col.tabIndex = 0;
+      if (onSelect) {
+        col.type = 'button';
+        col.addEventListener('click', () => onSelect(digit));
+      } else {
+        col.setAttribute('role', 'listitem');
+      }
       const value = document.createElement('span');
       value.className = 'bar-value';
-      const track = document.createElement('div');
+      const track = document.createElement('span');
       track.className = 'bar-track';
-      const fill = document.createElement('div');
+      const fill = document.createElement('span');
       fill.className = 'bar-fill';
       track.append(fill);
       const label = document.createElement('span');
@@ -21,16 +29,25 @@ export function renderBars(container, lengths, { winner = null, title = 'length'
       col.append(value, track, label);
       return col;
     }));
-    container.setAttribute('role', 'list');
+    container.setAttribute('role', onSelect ? 'group' : 'list');
   }
   lengths.forEach((length, digit) => {
     const col = container.children[digit];
     const clamped = Math.max(0, Math.min(1, length));
     col.querySelector('.bar-fill').style.height = `${(100 * clamped).toFixed(1)}%`;
     col.querySelector('.bar-value').textContent = fmt(length, 2);
-    col.title = `Digit ${digit}: ${title} ${length.toFixed(4)}`;
+    col.title = `Digit ${digit}: ${title} ${length.toFixed(4)}${onSelect ? ' (click to follow this digit capsule)' : ''}`;
     col.setAttribute('aria-label', `Digit ${digit}, ${title} ${length.toFixed(3)}`);
     col.classList.toggle('winner', digit === winner);
+  });
+  markChosen(container, chosen);
+}
+
+/** Outline bar `digit` as the digit capsule the reader follows (null: none). */
+export function markChosen(container, digit) {
+  Array.from(container.children).forEach((col, d) => {
+    col.classList.toggle('chosen', d === digit);
+    if (col.tagName === 'BUTTON') col.setAttribute('aria-pressed', d === digit ? 'true' : 'false');
   });
 }
 

@@ -14,8 +14,10 @@ export class Conv1View {
    * els: {kernels, kernelMarker, kernelLegend, index, big, relu, caption,
    *       maps, mapsMarker, mapsLegend, mapsCaption}
    */
-  constructor(els) {
+  constructor(els, { onMapsLayout = () => {}, onHoverPixel = () => {} } = {}) {
     this.els = els;
+    this.onMapsLayout = onMapsLayout; // the ReLU atlas was (re)laid out
+    this.onHoverPixel = onHoverPixel; // {y, x} of a ReLU map under the pointer, or null
     this.kernels = null; // decoded [filters, k, k]
     this.kernelLimit = 1;
     this.kernelLayout = null;
@@ -47,19 +49,21 @@ export class Conv1View {
     });
     maps.addEventListener('pointermove', (e) => {
       const hit = hitTest(maps, this.mapsLayout, e);
+      this.onHoverPixel(hit && { y: hit.y, x: hit.x });
       if (!hit || !this.maps) return;
       const [, h, w] = this.maps.shape;
       const v = this.maps.data[(hit.index * h + hit.y) * w + hit.x];
       els.mapsCaption.textContent = `Map ${hit.index} (made by filter ${hit.index}): value ${fmt(v)} at row ${hit.y}, `
         + `column ${hit.x}. Click to show this filter in panel 1.`;
     });
+    maps.addEventListener('pointerleave', () => this.onHoverPixel(null));
     maps.addEventListener('click', (e) => this.pinHit(maps, this.mapsLayout, e));
   }
 
   /** Size both atlases from the model's geometry before any data arrive. */
   reserve(geo) {
     reserveAtlas(this.els.kernels, KERNELS(geo.conv1.filters, geo.conv1.kernel));
-    reserveAtlas(this.els.maps, MAPS(geo.conv1.filters, ...geo.conv1.map));
+    this.onMapsLayout(reserveAtlas(this.els.maps, MAPS(geo.conv1.filters, ...geo.conv1.map)));
   }
 
   get filters() {
@@ -94,6 +98,7 @@ export class Conv1View {
     const [filters, h, w] = this.maps.shape;
     const max = Math.max(this.maps.max, 1e-6);
     this.mapsLayout = renderAtlas(this.els.maps, this.maps.data, { ...MAPS(filters, h, w), min: 0, max });
+    this.onMapsLayout(this.mapsLayout);
     renderLegend(this.els.mapsLegend, 'viridis', [0, 0.25, 0.5, 0.75, 1].map((t) => fmt(t * max)));
     if (this.pinned === null) this.shown = this.strongestMap();
     this.show(this.pinned ?? this.shown);

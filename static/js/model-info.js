@@ -19,7 +19,9 @@ export function geometry(info) {
   const sweep = info.sweep_perturbations;
   return {
     input: info.input_shape,
-    conv1: { filters: conv1.filters, kernel: conv1.kernel_size, map: conv1.output_shape.slice(0, 2) },
+    conv1: {
+      filters: conv1.filters, kernel: conv1.kernel_size, stride: conv1.strides, map: conv1.output_shape.slice(0, 2),
+    },
     primary: {
       types: primary.capsule_types, grid: primary.grid, dim: primary.capsule_dim,
       capsules: primary.capsules, kernel: primary.kernel_size, stride: primary.strides,

@@ -11,8 +11,9 @@ export class PrimaryCapsView {
    * onSelect({type, row, col, index}) follows every selection; couplingOf(type, row, col)
    * gives the capsule's coupling to each digit in the last routing iteration.
    */
-  constructor(els, { onSelect, couplingOf }) {
+  constructor(els, { onSelect, couplingOf, onHover = () => {} }) {
     this.els = els;
+    this.onHover = onHover; // {type, row, col} under the pointer, or null
     this.onSelect = onSelect;
     this.couplingOf = couplingOf;
     this.lengths = null; // {shape: [types, rows, cols], data}
@@ -29,10 +30,12 @@ export class PrimaryCapsView {
     });
     canvas.addEventListener('pointermove', (e) => {
       const hit = hitTest(canvas, this.layout, e);
+      this.onHover(hit && { type: hit.index, row: hit.y, col: hit.x });
       canvas.title = hit && this.lengths
         ? `Type ${hit.index}, row ${hit.y}, column ${hit.x}: length ${this.lengthAt(hit.index, hit.y, hit.x).toFixed(3)}`
         : '';
     });
+    canvas.addEventListener('pointerleave', () => this.onHover(null));
     canvas.addEventListener('keydown', (e) => this.onKey(e));
   }
 
@@ -53,6 +56,11 @@ export class PrimaryCapsView {
   /** Size the atlas from the model's geometry before any data arrive. */
   reserve(geo) {
     reserveAtlas(this.els.canvas, capsuleAtlas(geo.primary.types, ...geo.primary.grid));
+  }
+
+  /** Move the marker to capsule c ({type, row, col}) without selecting it (a hover elsewhere). */
+  mark(c) {
+    placeMarker(this.els.marker, this.layout, c.type, c.row, c.col);
   }
 
   index(type, row, col) {

@@ -12,8 +12,12 @@ export class RoutingView {
    * onSelectCapsule(type, row, col) is called when a capsule of the heat map is clicked;
    * onShow(digit, iteration) whenever another digit or iteration is shown (the votes follow).
    */
-  constructor(els, { onSelectCapsule, onShow = () => {} }) {
+  constructor(els, {
+    onSelectCapsule, onShow = () => {}, onHover = () => {}, onSelectDigit = () => {},
+  }) {
     this.els = els;
+    this.onHover = onHover; // {type, row, col} under the pointer, or null
+    this.onSelectDigit = onSelectDigit; // a bar was clicked
     this.onSelectCapsule = onSelectCapsule;
     this.onShow = onShow;
     this.iterations = [];
@@ -42,8 +46,10 @@ export class RoutingView {
     });
     els.heat.addEventListener('mousemove', (e) => {
       const hit = hitTest(els.heat, this.layout, e);
+      this.onHover(hit && { type: hit.index, row: hit.y, col: hit.x });
       els.heat.title = hit ? this.describe(hit.index, hit.y, hit.x) : '';
     });
+    els.heat.addEventListener('pointerleave', () => this.onHover(null));
   }
 
   /** routing: the API's {"iterations": [{coupling: Q [types, rows, cols, digits], lengths: [digits]}]} */
@@ -104,6 +110,11 @@ export class RoutingView {
     return `Primary capsule type ${type}, row ${row}, column ${col}: coupling to digit ${d} = ${c.toFixed(3)} in iteration ${this.current + 1}`;
   }
 
+  /** Move the marker to capsule c without selecting it (a hover elsewhere). */
+  mark(c) {
+    placeMarker(this.els.marker, this.layout, c.type, c.row, c.col);
+  }
+
   select(type, row, col) {
     this.selected = { type, row, col };
     placeMarker(this.els.marker, this.layout, type, row, col);
@@ -133,7 +144,9 @@ export class RoutingView {
     renderLegend(this.els.legend, 'viridis', legendLabels(min, max));
     this.els.heat.setAttribute('aria-label',
       `Coupling of the ${types * rows * cols} primary capsules to digit ${d} in routing iteration ${this.current + 1} of ${n}`);
-    renderBars(this.els.bars, it.lengths, { winner: argmax(it.lengths), title: 'length' });
+    renderBars(this.els.bars, it.lengths, {
+      winner: argmax(it.lengths), title: 'length', onSelect: this.onSelectDigit, chosen: d,
+    });
     this.els.step.textContent = `Iteration ${this.current + 1} of ${n}`;
     this.els.position.value = String(this.current + 1);
     this.els.prev.disabled = this.current === 0;

@@ -17,7 +17,7 @@ const VIEW = { w: 520, h: 360, pad: 34 };
 
 export class VotesView {
   /** els: {section, plot, projection, agreement, caption, overlay...}; onError(err). */
-  constructor(els, { onError, onSelectCapsule = () => {} }) {
+  constructor(els, { onError, onSelectCapsule = () => {}, onHover = () => {} }) {
     this.els = els;
     this.onSelectCapsule = onSelectCapsule;
     this.queue = new api.BusyQueue(els.section, onError);
@@ -34,10 +34,13 @@ export class VotesView {
       this.visible = entries[entries.length - 1].isIntersecting;
       if (this.visible) this.request();
     }, { rootMargin: '300px' }).observe(els.section);
+    const capsuleOf = (e) => (e.target.dataset && e.target.dataset.capsule !== undefined
+      ? Number(e.target.dataset.capsule) : null);
     els.plot.addEventListener('click', (e) => {
-      const i = e.target.dataset && e.target.dataset.capsule;
-      if (i !== undefined) this.onSelectCapsule(Number(i));
+      if (capsuleOf(e) !== null) this.onSelectCapsule(capsuleOf(e));
     });
+    els.plot.addEventListener('pointerover', (e) => onHover(capsuleOf(e)));
+    els.plot.addEventListener('pointerleave', () => onHover(null));
   }
 
   /** Lay the agreement table out from the model's geometry before any data arrive. */

@@ -12,6 +12,7 @@ import { ClaimsSection } from './claims.js';
 import { VotesView } from './votes.js';
 import { DimensionLabels } from './dimensions.js';
 import { WhenVisible } from './lazy.js';
+import { ReceptiveFields } from './fields.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -26,11 +27,20 @@ export class Walkthrough {
     this.geo = null;
     this.result = null;
     this.digit = null; // the digit capsule the reader chose; null: follow the prediction
+    this.capsule = null; // the primary capsule selected {type, row, col}
 
+    this.fields = new ReceptiveFields({
+      capsuleOutline: $('receptive-field'), patchOutline: $('input-patch'), mapOutline: $('map-field'),
+      mapsOverlay: $('relu-fields'),
+    });
+    const hover = (c) => this.hoverCapsule(c);
     this.conv1 = new Conv1View({
       kernels: $('conv1-kernels'), kernelMarker: $('kernel-marker'), kernelLegend: $('kernel-legend'),
       index: $('kernel-index'), big: $('kernel-big'), relu: $('kernel-relu'), caption: $('kernel-caption'),
       maps: $('relu-maps'), mapsMarker: $('relu-marker'), mapsLegend: $('relu-legend'), mapsCaption: $('relu-caption'),
+    }, {
+      onMapsLayout: (layout) => this.fields.setMapsLayout(layout),
+      onHoverPixel: (pixel) => this.fields.showMapPixel(pixel),
     });
     this.squash = new SquashPlot($('squash-plot'), $('squash-caption'));
     this.routing = new RoutingView({
@@ -41,6 +51,8 @@ export class Walkthrough {
     }, {
       onSelectCapsule: (type, row, col) => this.primary.select(type, row, col, true),
       onShow: (digit, iteration) => this.votes.show(digit, iteration),
+      onHover: hover,
+      onSelectDigit: (d) => this.chooseDigit(d),
     });
     this.primary = new PrimaryCapsView({
       canvas: $('primary-caps'), marker: $('primary-marker'), legend: $('primary-legend'),
@@ -49,13 +61,17 @@ export class Walkthrough {
       onSelect: ({
         type, row, col, index,
       }) => {
+        this.capsule = { type, row, col };
         this.routing.select(type, row, col);
         this.squash.select(index);
-        if (this.geo) this.votes.select(capsuleIndex(this.geo, type, row, col));
+        this.hoverCapsule(null);
       },
       couplingOf: (type, row, col) => this.routing.finalCoupling(type, row, col),
+      onHover: hover,
     });
-    this.digitCaps = new DigitCapsView({ bars: $('digit-caps'), vectors: $('digit-vectors'), rows: $('digit-rows') });
+    this.digitCaps = new DigitCapsView({
+      bars: $('digit-caps'), vectors: $('digit-vectors'), rows: $('digit-rows'), rowMarker: $('digit-row-marker'),
+    }, { onSelect: (d) => this.chooseDigit(d) });
     this.votes = new VotesView({
       section: $('votes'), plot: $('votes-plot'), projection: $('votes-projection'), agreement: $('agreement'),
       caption: $('votes-caption'), evidenceInput: $('evidence-input'), evidenceOverlay: $('evidence-overlay'),
@@ -66,6 +82,7 @@ export class Walkthrough {
         const { type, row, col } = capsuleAt(this.geo, i);
         this.primary.select(type, row, col, true);
       },
+      onHover: (i) => hover(i === null ? null : capsuleAt(this.geo, i)),
     });
     $('routing-digit').addEventListener('change', () => {
       const value = $('routing-digit').value;
@@ -86,6 +103,7 @@ export class Walkthrough {
   /** Everything sized by the model (model-info.js' geometry()): the selects, the sliders. */
   setGeometry(geo) {
     this.geo = geo;
+    this.fields.setGeometry(geo);
     const digits = span(0, geo.digits - 1);
     fillOptions($('recon-digit'), digits);
     fillOptions($('routing-digit'), digits, (d) => `digit ${d}`);
@@ -121,7 +139,10 @@ export class Walkthrough {
       this.routing.setDigit(this.digit);
       this.votes.setInput(result.input, result.routing.iterations.length, result.digit_caps.lengths.length);
     });
-    this.parts.digitCaps.run(() => this.digitCaps.setData(result.digit_caps, result.prediction));
+    this.parts.digitCaps.run(() => {
+      this.digitCaps.setData(result.digit_caps, result.prediction);
+      this.digitCaps.choose(this.digit ?? result.prediction);
+    });
     this.parts.recon.run(() => {
       renderGray($('seen-copy'), result.input);
       this.recon.setData(result, this.digit); // the digit chosen by the time it draws
@@ -135,9 +156,21 @@ export class Walkthrough {
   chooseDigit(d) {
     this.digit = d;
     this.routing.setDigit(d);
+    if (this.result) this.digitCaps.choose(d ?? this.result.prediction);
     // A reconstruction still waiting to draw will decode this digit when it does.
     if (this.result && !this.parts.recon.waiting) this.recon.selectDigit(d ?? this.result.prediction);
     this.onChange({ digit: d, sliders: null });
+  }
+
+  /** Show primary capsule c ({type, row, col}) in every view that shows capsules, and its
+   * receptive field, while the pointer is on it; null: back to the selected capsule. */
+  hoverCapsule(c) {
+    const shown = c || this.capsule;
+    if (!shown || !this.geo) return;
+    this.fields.showCapsule(shown);
+    this.primary.mark(shown);
+    this.routing.mark(shown);
+    this.votes.select(capsuleIndex(this.geo, shown.type, shown.row, shown.col));
   }
 
   /** A new input is on its way: drop requests for the old one. */
