@@ -83,12 +83,28 @@ def measure(data: str | None, limit: int | None = None, batch_size: int = 250) -
     }
 
 
+def markdown(table: dict) -> str:
+    """The table as the README shows it: accuracy in percent, one row per transform value."""
+    lines = ["| transform | value | CapsNet | CNN |", "|---|---|---|---|"]
+    for name, sweep in table["transforms"].items():
+        for value, caps, cnn in zip(sweep["values"], sweep["capsnet"], sweep["cnn"]):
+            lines.append(f"| {name} | {value:g} | {100 * caps:.2f}% | {100 * cnn:.2f}% |")
+    affine = table["affnist_like"]
+    lines.append(f"| affNIST-like | +-20 deg, shear +-0.2, scale 0.8..1.2 | {100 * affine['capsnet']:.2f}% | "
+                 f"{100 * affine['cnn']:.2f}% |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", help="MNIST .npz in Keras' format (default: $CAPSNET_MNIST or Keras' download)")
     parser.add_argument("--output", default=str(OUTPUT))
     parser.add_argument("--limit", type=int, help="only the first N test digits (a quick look; not for committing)")
+    parser.add_argument("--markdown", action="store_true", help="print the table at --output as markdown, and stop")
     args = parser.parse_args(argv)
+    if args.markdown:
+        print(markdown(json.loads(Path(args.output).read_text())))
+        return
     started = time.time()
     table = measure(args.data, args.limit)
     table["seconds"] = round(time.time() - started, 1)
