@@ -13,7 +13,7 @@ from test_page import (  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 
-SECTIONS = ["input", "conv1", "relu", "primary", "squash", "routing", "votes", "digitcaps", "recon", "claims"]
+SECTIONS = ["input", "conv1", "relu", "primary", "squash", "routing", "votes", "math", "digitcaps", "recon", "claims"]
 CONTROLS = ["#kernel-index", "#primary-stretch", "#routing-play", "#routing-iterations", "#routing-digit",
             "#recon-digit", "#recon-reset", "#sweep-button", "[data-testid=evidence-toggle]", "#sweep-run"]
 
@@ -227,3 +227,61 @@ def test_bars_that_do_nothing_are_not_focusable(page):
         assert bar.evaluate("(el) => el.tabIndex") < 0 and bar.evaluate("(el) => el.tagName") == "DIV"
     for bar in page.get_by_test_id("digit-caps").locator(".bar-col").all():
         assert bar.evaluate("(el) => el.tagName") == "BUTTON"
+
+
+# ------------------------------------------------------------------ 3. the math panel
+
+def number(locator) -> float:
+    return float(locator.inner_text().replace("\u2212", "-"))
+
+
+def math_answer(page, action):
+    with page.expect_response(lambda r: r.url.endswith("/api/capsule-math"), timeout=TIMEOUT_MS) as info:
+        action()
+    response = info.value
+    assert response.ok, response.text()
+    expect(page.locator("#math")).not_to_have_attribute("data-busy", "true", timeout=TIMEOUT_MS)
+    return response.request.post_data_json, response.json()
+
+
+def assert_math_shown(page, answer):
+    panel = page.get_by_test_id("math-panel")
+    close = lambda testid, value, tol=6e-5: pytest.approx(value, abs=tol) == number(panel.get_by_test_id(testid))  # noqa: E731
+    assert close("math-s-length", answer["s_i_length"])
+    assert close("math-u-length", answer["u_i_length"])
+    assert close("math-uhat-length", answer["u_hat_length"])
+    for k, it in enumerate(answer["iterations"]):
+        for name in ("b", "c"):
+            shown = [number(s) for s in panel.get_by_test_id(f"math-{name}-{k}").locator("span").all()]
+            assert shown == pytest.approx(it[name], abs=6e-5), (name, k)
+        assert close(f"math-sj-length-{k}", it["s_j_length"])
+        assert close(f"math-vj-length-{k}", it["v_j_length"])
+        assert close(f"math-agreement-{k}", it["agreement"])
+        if k:  # the agreement of the last iteration was added to b_ij
+            previous = answer["iterations"][k - 1]
+            j = answer["digit"]
+            assert it["b"][j] == pytest.approx(previous["b"][j] + previous["agreement"], abs=2e-5)
+    loss = answer["margin_loss"]
+    assert close("math-loss-total", loss["total"], 6e-6)
+    for d, value in enumerate(loss["per_digit"]):
+        assert close(f"math-loss-{d}", value, 6e-6)
+
+
+def test_the_math_panel_shows_the_servers_numbers_for_the_selected_capsules(page, live_server):
+    predicted = int(page.get_by_test_id("prediction").inner_text())
+    body, answer = math_answer(page, lambda: page.locator("#math").scroll_into_view_if_needed())
+    assert body["digit"] == answer["digit"] == predicted
+    assert_math_shown(page, answer)
+    # Another primary capsule (type 9, row 1, column 4: index (1 * 6 + 4) * 32 + 9) and digit.
+    canvas, position = click_atlas_cell(page, "#primary-caps", 9, 1, 4)
+    to_math = lambda: page.locator("#math").scroll_into_view_if_needed()  # noqa: E731 (it asks when in view)
+    body, answer = math_answer(page, lambda: (canvas.click(position=position), to_math()))
+    assert body["capsule"] == answer["capsule"] == (1 * 6 + 4) * 32 + 9
+    other = (predicted + 5) % 10
+    body, answer = math_answer(page, lambda: (page.locator("#recon-digit").select_option(str(other)), to_math()))
+    assert body["digit"] == other and body["capsule"] == (1 * 6 + 4) * 32 + 9
+    page.locator("#math").scroll_into_view_if_needed()
+    assert_math_shown(page, answer)
+    expect(page.locator("#math-caption")).to_contain_text("type 9, row 1, column 4")
+    # The same numbers as the rest of the page: |v_j| after the last iteration is the capsule's length.
+    assert answer["iterations"][-1]["v_j_length"] == pytest.approx(answer["margin_loss"]["lengths"][other], abs=2e-5)

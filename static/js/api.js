@@ -111,6 +111,12 @@ export function analyze(source, iterations, signal) {
 export const votes = (pixels, digit, iterations, signal) =>
   postJSON('/api/votes', { pixels, digit, routing_iterations: iterations }, signal);
 
+/** The numbers behind primary capsule i (the model's order) and digit capsule j (POST /api/capsule-math). */
+export const capsuleMath = (pixels, capsule, digit, iterations, signal) =>
+  postJSON('/api/capsule-math', {
+    pixels, capsule, digit, routing_iterations: iterations,
+  }, signal);
+
 export const reconstruct = (digit, vector, signal) =>
   postJSON('/api/reconstruct', { digit, vector }, signal);
 

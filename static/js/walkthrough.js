@@ -13,6 +13,7 @@ import { VotesView } from './votes.js';
 import { DimensionLabels } from './dimensions.js';
 import { WhenVisible } from './lazy.js';
 import { ReceptiveFields } from './fields.js';
+import { MathPanel } from './math.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -62,6 +63,7 @@ export class Walkthrough {
         type, row, col, index,
       }) => {
         this.capsule = { type, row, col };
+        this.updateMath();
         this.routing.select(type, row, col);
         this.squash.select(index);
         this.hoverCapsule(null);
@@ -84,6 +86,7 @@ export class Walkthrough {
       },
       onHover: (i) => hover(i === null ? null : capsuleAt(this.geo, i)),
     });
+    this.math = new MathPanel({ section: $('math'), body: $('math-body'), caption: $('math-caption') }, { onError });
     $('routing-digit').addEventListener('change', () => {
       const value = $('routing-digit').value;
       this.chooseDigit(value === 'auto' ? null : Number(value));
@@ -156,10 +159,24 @@ export class Walkthrough {
   chooseDigit(d) {
     this.digit = d;
     this.routing.setDigit(d);
+    this.updateMath();
     if (this.result) this.digitCaps.choose(d ?? this.result.prediction);
     // A reconstruction still waiting to draw will decode this digit when it does.
     if (this.result && !this.parts.recon.waiting) this.recon.selectDigit(d ?? this.result.prediction);
     this.onChange({ digit: d, sliders: null });
+  }
+
+  /** The math panel follows the selected primary capsule i and digit capsule j. */
+  updateMath() {
+    const { result, capsule: c } = this;
+    if (!result || !c || !this.geo) return;
+    this.math.show({
+      pixels: result.input,
+      iterations: result.routing.iterations.length,
+      capsule: capsuleIndex(this.geo, c.type, c.row, c.col),
+      digit: this.digit ?? result.prediction,
+      where: c,
+    });
   }
 
   /** Show primary capsule c ({type, row, col}) in every view that shows capsules, and its
