@@ -8,8 +8,9 @@ start-up, so no request pays for a new shape), runs the function once and hands 
 its own rows.
 
 When to run: a lone request never waits. Only while requests are arriving together (the last
-batch held more than one call, or calls queued up while it ran) does the thread wait up to
-`window_s` for more to join, since the next one is then likely on its way.
+batch held more than one call, or calls queued up while it ran) does the thread wait for more
+to join, since the next one is then likely on its way: up to `window_s` in all, and no longer
+than `gap_s` after the last arrival (a worker's few request threads have all arrived by then).
 """
 from __future__ import annotations
 
@@ -51,10 +52,11 @@ class Batcher:
     """One forward pass for the calls that arrive together; see the module's docstring."""
 
     def __init__(self, function: Callable[..., Output], sizes: Sequence[int], window_s: float = 0.002,
-                 name: str = "batcher"):
+                 gap_s: float = 0.0005, name: str = "batcher"):
         self.function = function
         self.sizes = tuple(sorted(set(sizes)))
         self.window_s = window_s
+        self.gap_s = gap_s
         self.passes = 0  # forward passes run
         self.calls = 0  # calls served (passes < calls once batches form)
         self.largest = 0  # most calls in one pass, for the benchmarks
@@ -94,9 +96,8 @@ class Batcher:
                 deadline = time.monotonic() + self.window_s
                 while sum(c.rows for c in self._queue) < self.sizes[-1]:
                     left = deadline - time.monotonic()
-                    if left <= 0:
-                        break
-                    self._condition.wait(left)
+                    if left <= 0 or not self._condition.wait(min(left, self.gap_s)):
+                        break  # the window is over, or nobody came within the gap
             calls = [self._queue.popleft()]
             rows = calls[0].rows
             while self._queue and rows + self._queue[0].rows <= self.sizes[-1]:

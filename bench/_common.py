@@ -162,6 +162,15 @@ def children_of(pid: int) -> list[int]:
     return sorted(children)
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of one process (all its threads) so far, or None if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mib(pid: int) -> float | None:
     """Resident memory (VmRSS) of one process in MiB, or None if it is gone."""
     try:

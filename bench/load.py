@@ -272,11 +272,16 @@ def main(argv: list[str] | None = None) -> int:
         for kind in kinds:
             for count in connections:
                 print(f"{kind} x {count} connections for {args.duration:g} s ({tool}) ...", flush=True)
+                # The workers' CPU time per request: what a busy machine disturbs least.
+                cpu_before = sum(common.cpu_seconds(pid) or 0 for pid in server.workers()) if server else None
                 if tool == "wrk":
                     outcome = run_wrk(base_url, kind, count, args.duration, base_pixels)
                 else:
                     outcome = run_python(base_url, kind, count, args.duration, base_pixels, seed=count)
                 outcome.update(endpoint=ENDPOINTS[kind], connections=count)
+                if server and outcome["requests"]:
+                    used = sum(common.cpu_seconds(pid) or 0 for pid in server.workers()) - cpu_before
+                    outcome["worker_cpu_ms_per_request"] = 1000 * used / outcome["requests"]
                 results["scenarios"].append(outcome)
                 total_requests += outcome["requests"]
                 if outcome["errors"]:
@@ -308,11 +313,11 @@ def main(argv: list[str] | None = None) -> int:
             results["exit_status"] = server.stop()
 
     rows = [[s["endpoint"], s["connections"], s["requests"], s["throughput_rps"], s["median_ms"], s["p99_ms"],
-             s["errors"]] for s in results["scenarios"]]
+             s.get("worker_cpu_ms_per_request", float("nan")), s["errors"]] for s in results["scenarios"]]
     print(f"\nLoad on {results.get('workers', '?')} gunicorn worker(s), {tool}, "
           f"{args.duration:g} s per row, {results['environment']['cpus']} CPUs\n")
-    print(common.markdown_table(["endpoint", "connections", "requests", "req/s", "median ms", "p99 ms", "errors"],
-                                rows))
+    print(common.markdown_table(["endpoint", "connections", "requests", "req/s", "median ms", "p99 ms",
+                                 "worker CPU ms/request", "errors"], rows))
     if server:
         memory = results["memory_mib"]
         print("\n" + common.markdown_table(

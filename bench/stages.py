@@ -13,6 +13,8 @@ disturbs less:
   json       encoding the answer (Flask's JSON provider)
   request    the whole request in-process (Flask's test client), for the sum's overhead
   plain      the yardstick: the traced forward pass for lengths and reconstruction only
+and the analysis pass over batches of 2, 4 and 8 distinct inputs, per image (what the batcher
+of app/batcher.py saves when concurrent requests share a pass).
 """
 from __future__ import annotations
 
@@ -79,6 +81,11 @@ def main(argv: list[str] | None = None) -> dict:
             "plain": lambda: plain(fresh()),
         }
         rows = {name: measure(function, args.requests) for name, function in stages.items()}
+    # What sharing a pass saves: the analysis pass over a batch, per image (app/batcher.py).
+    for size in (2, 4, 8):
+        batch = lambda: np.concatenate([fresh() for _ in range(size)])  # noqa: E731
+        row = measure(lambda: analysis(batch()), max(10, args.requests // size))
+        rows[f"forward, batch of {size}, per image"] = {k: v / size for k, v in row.items()}
     yardstick = rows["plain"]["wall_ms"]
     table = common.markdown_table(
         ["stage", "median wall ms", "mean CPU ms (all threads)", "x plain forward (wall)"],
@@ -99,7 +106,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     results = {"benchmark": "stages", "environment": common.environment(), "rows": rows}
     if not args.no_save:
-        print(f"\nresults: {common.write_results("stages", results)}")
+        print(f"\nresults: {common.write_results('stages', results)}")
     return results
 
 
