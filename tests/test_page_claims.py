@@ -256,7 +256,7 @@ def assert_robustness_drawn(page, table: dict) -> None:
     expect(summary).to_contain_text(f"CapsNet {100 * affine['capsnet']:.2f}%, CNN {100 * affine['cnn']:.2f}%")
     for name, t in table["transforms"].items():
         expect(summary).to_contain_text(f"CapsNet {100 * np.mean(t['capsnet']):.1f}%, CNN {100 * np.mean(t['cnn']):.1f}%")
-    page.get_by_text("The numbers").click()
+    page.get_by_text("The numbers", exact=True).click()
     expect(page.locator("#robustness-table")).to_be_visible()
     cells = page.locator("#robustness-table td").all_inner_texts()
     expected = [f"{100 * v:.2f}%" for t in table["transforms"].values() for pair in zip(t["capsnet"], t["cnn"])

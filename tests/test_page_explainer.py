@@ -285,3 +285,86 @@ def test_the_math_panel_shows_the_servers_numbers_for_the_selected_capsules(page
     expect(page.locator("#math-caption")).to_contain_text("type 9, row 1, column 4")
     # The same numbers as the rest of the page: |v_j| after the last iteration is the capsule's length.
     assert answer["iterations"][-1]["v_j_length"] == pytest.approx(answer["margin_loss"]["lengths"][other], abs=2e-5)
+
+
+# ------------------------------------------------------------------ 4. motion
+
+def canvas_rgba(page, testid) -> np.ndarray:
+    data = page.evaluate("""(id) => {
+        const c = document.querySelector(`[data-testid=${id}]`) || document.getElementById(id);
+        return [c.height, c.width, Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)];
+    }""", testid)
+    return np.asarray(data[2], dtype=np.float32).reshape(data[0], data[1], 4)
+
+
+def test_conv1_filter_slides_over_the_input_and_fills_its_map(page, live_server):
+    conv1, _ = layers_of(page, live_server)
+    play = page.get_by_test_id("conv-play")
+    play.scroll_into_view_if_needed()
+    slide_map = page.get_by_test_id("slide-map")
+    total = int(slide_map.get_attribute("data-done"))  # a filter's whole map until played
+    play.click()
+    expect(play).to_have_attribute("aria-pressed", "true")
+    page.wait_for_timeout(600)
+    play.click()  # pause
+    expect(play).to_have_attribute("aria-pressed", "false")
+    done = int(slide_map.get_attribute("data-done"))
+    assert 1 <= done < total
+    page.wait_for_timeout(300)
+    assert int(slide_map.get_attribute("data-done")) == done, "it moved while paused"
+    # The positions done show the server's map exactly as the map above does; the rest is black.
+    shown = canvas_rgba(page, "slide-map").reshape(-1, 4)
+    full = canvas_rgba(page, "kernel-relu").reshape(-1, 4)
+    assert np.array_equal(shown[:done, :3], full[:done, :3])
+    assert not shown[done:, :3].any()
+    # The keyboard steps the window; it covers the input pixels that map position saw.
+    page.get_by_test_id("slide-input").focus()
+    page.keyboard.press("ArrowRight")
+    expect(slide_map).to_have_attribute("data-done", str(done + 1))
+    width = int(np.sqrt(total))
+    assert shown_field(page, "slide-window") == field_in([conv1], done // width, done % width)
+    page.keyboard.press("End")
+    expect(slide_map).to_have_attribute("data-done", str(total))
+    page.keyboard.press("Home")
+    expect(slide_map).to_have_attribute("data-done", "1")
+
+
+def test_routing_play_blends_between_iterations(page):
+    page.locator("#routing").scroll_into_view_if_needed()
+    blends = []
+    page.get_by_test_id("routing").get_by_role("button", name="Play").click()
+    for _ in range(60):
+        value = page.locator("#routing-heat").get_attribute("data-blend")
+        if value is not None:
+            blends.append(float(value))
+        page.wait_for_timeout(40)
+    assert any(0 < b < 1 for b in blends), blends
+    expect(page.locator("#routing-step")).to_have_text("Iteration 3 of 3", timeout=10_000)
+
+
+def test_reduced_motion_jumps_instead_of_animating(browser, live_server):
+    context = browser.new_context(viewport=DESKTOP, reduced_motion="reduce")
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        page.goto(live_server)
+        expect(page.get_by_test_id("prediction")).to_have_attribute("data-seq", re.compile(r"^\d+$"))
+        settle(page)
+        play = page.get_by_test_id("conv-play")
+        play.scroll_into_view_if_needed()
+        slide_map = page.get_by_test_id("slide-map")
+        page.get_by_test_id("slide-input").focus()
+        page.keyboard.press("Home")
+        play.click()
+        total = page.evaluate("() => { const c = document.getElementById('slide-map'); return c.width * c.height; }")
+        expect(slide_map).to_have_attribute("data-done", str(total), timeout=200)  # at once
+        page.locator("#routing").scroll_into_view_if_needed()
+        page.get_by_test_id("routing").get_by_role("button", name="Play").click()
+        blends = []
+        for _ in range(40):
+            blends.append(page.locator("#routing-heat").get_attribute("data-blend"))
+            page.wait_for_timeout(40)
+        assert blends == [None] * len(blends)
+        expect(page.locator("#routing-step")).to_have_text("Iteration 3 of 3", timeout=10_000)
+    finally:
+        context.close()

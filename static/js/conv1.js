@@ -14,8 +14,9 @@ export class Conv1View {
    * els: {kernels, kernelMarker, kernelLegend, index, big, relu, caption,
    *       maps, mapsMarker, mapsLegend, mapsCaption}
    */
-  constructor(els, { onMapsLayout = () => {}, onHoverPixel = () => {} } = {}) {
+  constructor(els, { onMapsLayout = () => {}, onHoverPixel = () => {}, onShowMap = () => {} } = {}) {
     this.els = els;
+    this.onShowMap = onShowMap; // (filter, map, h, w, max): the map of the filter now shown
     this.onMapsLayout = onMapsLayout; // the ReLU atlas was (re)laid out
     this.onHoverPixel = onHoverPixel; // {y, x} of a ReLU map under the pointer, or null
     this.kernels = null; // decoded [filters, k, k]
@@ -133,6 +134,7 @@ export class Conv1View {
       const map = this.map(k);
       const r = range(map);
       renderAtlas(els.relu, map, { count: 1, h, w, cols: 1, min: 0, max: Math.max(r.max, 1e-6) });
+      this.onShowMap(k, map, h, w, r.max);
       if (r.max <= 1e-6) {
         parts.push('it does not fire anywhere on this input');
       } else {

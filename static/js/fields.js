@@ -18,7 +18,7 @@ export function receptiveField(layers, row, col) {
 }
 
 /** Place an outline element over a canvas showing an h x w image, around `field`, in percent. */
-function place(outline, field, h, w) {
+export function placeOutline(outline, field, h, w) {
   if (!field) {
     outline.hidden = true;
     return;
@@ -60,8 +60,8 @@ export class ReceptiveFields {
     const [h, w] = this.geo.input;
     const [mh, mw] = this.geo.conv1.map;
     this.capsule = capsule;
-    place(this.els.capsuleOutline, capsule && receptiveField([...this.conv1, ...this.primary], capsule.row, capsule.col), h, w);
-    place(this.els.mapOutline, capsule && receptiveField(this.primary, capsule.row, capsule.col), mh, mw);
+    placeOutline(this.els.capsuleOutline, capsule && receptiveField([...this.conv1, ...this.primary], capsule.row, capsule.col), h, w);
+    placeOutline(this.els.mapOutline, capsule && receptiveField(this.primary, capsule.row, capsule.col), mh, mw);
     this.drawMaps();
   }
 
@@ -69,7 +69,7 @@ export class ReceptiveFields {
   showMapPixel(pixel) {
     if (!this.geo) return;
     const [h, w] = this.geo.input;
-    place(this.els.patchOutline, pixel && receptiveField(this.conv1, pixel.y, pixel.x), h, w);
+    placeOutline(this.els.patchOutline, pixel && receptiveField(this.conv1, pixel.y, pixel.x), h, w);
   }
 
   /** The capsule's window on each of the ReLU maps: one rectangle per tile of the atlas. */

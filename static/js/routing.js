@@ -4,7 +4,9 @@ import {
 } from './heatmap.js';
 import { renderBars, argmax } from './bars.js';
 
-const PLAY_MS = 900;
+const HOLD_MS = 500; // each iteration stays on screen this long while playing
+const BLEND_MS = 700; // and blends into the next over this long (the bars' transition in style.css)
+const reducedMotion = () => window.matchMedia('(prefers-reduced-motion: reduce)').matches;
 
 export class RoutingView {
   /**
@@ -24,7 +26,8 @@ export class RoutingView {
     this.current = 0;
     this.digit = null; // null: follow the winning digit
     this.winner = 0;
-    this.timer = null;
+    this.timer = null; // playing: waiting before the next blend
+    this.frame = 0; // playing: blending into the next iteration
     this.layout = null;
     this.selected = null;
 
@@ -35,7 +38,7 @@ export class RoutingView {
     });
     els.prev.addEventListener('click', () => { this.stop(); this.show(this.current - 1); });
     els.next.addEventListener('click', () => { this.stop(); this.show(this.current + 1); });
-    els.play.addEventListener('click', () => (this.timer ? this.stop() : this.play()));
+    els.play.addEventListener('click', () => (this.timer || this.frame ? this.stop() : this.play()));
     els.position.addEventListener('input', () => {
       this.stop();
       this.show(Number(els.position.value) - 1);
@@ -178,23 +181,66 @@ export class RoutingView {
     return widen(min, max);
   }
 
+  /** Play: each step blends the coupling heat map from one iteration into the next (the
+   * bars follow by a CSS transition) rather than jumping; with reduced motion it jumps. */
   play() {
     if (this.iterations.length < 2) return;
     if (this.current >= this.iterations.length - 1) this.show(0);
     this.els.play.textContent = 'Pause';
     this.els.play.setAttribute('aria-pressed', 'true');
-    this.timer = setInterval(() => {
+    const step = () => {
       if (this.current >= this.iterations.length - 1) {
         this.stop();
         return;
       }
-      this.show(this.current + 1);
-    }, PLAY_MS);
+      this.blendTo(this.current + 1, () => { this.timer = setTimeout(step, HOLD_MS); });
+    };
+    this.timer = setTimeout(step, HOLD_MS);
+  }
+
+  blendTo(index, done) {
+    if (reducedMotion()) {
+      this.show(index);
+      done();
+      return;
+    }
+    const d = this.targetDigit();
+    const from = this.iterations[this.current];
+    const to = this.iterations[index];
+    const [types, rows, cols, digits] = to.coupling.shape;
+    const { min, max } = this.colourRange(d);
+    renderBars(this.els.bars, to.lengths, {
+      winner: argmax(to.lengths), title: 'length', onSelect: this.onSelectDigit, chosen: d,
+    });
+    const a = from.coupling.data;
+    const b = to.coupling.data;
+    const mix = new Float32Array(a.length);
+    const start = performance.now();
+    const frame = (now) => {
+      const t = Math.min(1, (now - start) / BLEND_MS);
+      for (let i = d; i < mix.length; i += digits) mix[i] = a[i] + (b[i] - a[i]) * t;
+      renderAtlas(this.els.heat, mix, {
+        ...capsuleAtlas(types, rows, cols), min, max, offset: d, step: digits,
+      });
+      this.els.heat.dataset.blend = t.toFixed(3); // how far between the two iterations (tests)
+      if (t < 1) {
+        this.frame = requestAnimationFrame(frame);
+        return;
+      }
+      this.frame = 0;
+      delete this.els.heat.dataset.blend;
+      this.show(index);
+      done();
+    };
+    this.frame = requestAnimationFrame(frame);
   }
 
   stop() {
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) clearTimeout(this.timer);
+    if (this.frame) cancelAnimationFrame(this.frame);
     this.timer = null;
+    this.frame = 0;
+    delete this.els.heat.dataset.blend;
     this.els.play.textContent = 'Play';
     this.els.play.setAttribute('aria-pressed', 'false');
   }

@@ -14,6 +14,7 @@ import { DimensionLabels } from './dimensions.js';
 import { WhenVisible } from './lazy.js';
 import { ReceptiveFields } from './fields.js';
 import { MathPanel } from './math.js';
+import { ConvSlide } from './conv-slide.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -35,6 +36,10 @@ export class Walkthrough {
       mapsOverlay: $('relu-fields'),
     });
     const hover = (c) => this.hoverCapsule(c);
+    this.slide = new ConvSlide({
+      input: $('slide-input'), window: $('slide-window'), map: $('slide-map'), play: $('slide-play'),
+      position: $('slide-position'),
+    });
     this.conv1 = new Conv1View({
       kernels: $('conv1-kernels'), kernelMarker: $('kernel-marker'), kernelLegend: $('kernel-legend'),
       index: $('kernel-index'), big: $('kernel-big'), relu: $('kernel-relu'), caption: $('kernel-caption'),
@@ -42,6 +47,7 @@ export class Walkthrough {
     }, {
       onMapsLayout: (layout) => this.fields.setMapsLayout(layout),
       onHoverPixel: (pixel) => this.fields.showMapPixel(pixel),
+      onShowMap: (...map) => this.slide.setMap(...map),
     });
     this.squash = new SquashPlot($('squash-plot'), $('squash-caption'));
     this.routing = new RoutingView({
@@ -107,6 +113,7 @@ export class Walkthrough {
   setGeometry(geo) {
     this.geo = geo;
     this.fields.setGeometry(geo);
+    this.slide.setGeometry(geo);
     const digits = span(0, geo.digits - 1);
     fillOptions($('recon-digit'), digits);
     fillOptions($('routing-digit'), digits, (d) => `digit ${d}`);
@@ -134,7 +141,10 @@ export class Walkthrough {
   render(result, view = null) {
     this.result = result;
     if (view) this.digit = Number.isInteger(view.digit) ? view.digit : null;
-    this.parts.conv1.run(() => this.conv1.setMaps(result.conv1));
+    this.parts.conv1.run(() => {
+      this.slide.setInput(result.input);
+      this.conv1.setMaps(result.conv1);
+    });
     this.parts.capsules.run(() => {
       this.routing.setData(result.routing, result.prediction); // before the capsules: their votes
       this.squash.setData(result.primary_caps);
