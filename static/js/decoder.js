@@ -133,15 +133,27 @@ export class Decoder {
   /** The Figure 4 grid, as POST /api/sweep answers it (its images decoded): {perturbations,
    * images: {shape: [dims, steps, h, w], data}}, row d with dimension d moved by each step. */
   sweep(digit, vector, steps = this.header.sweep_perturbations) {
-    const vectors = [];
+    // A step of 0 leaves the capsule as it is: decoded once, not once per row.
+    const moving = steps.filter((step) => step !== 0);
+    const vectors = [Float32Array.from(vector)];
     for (let d = 0; d < this.dims; d += 1) {
-      for (const step of steps) {
+      for (const step of moving) {
         const moved = Float32Array.from(vector);
         moved[d] += step;
         vectors.push(moved);
       }
     }
-    const images = { shape: [this.dims, steps.length, ...this.header.image_shape], data: this.decodeMany(digit, vectors) };
+    const decoded = this.decodeMany(digit, vectors);
+    const { pixels } = this;
+    const data = new Float32Array(this.dims * steps.length * pixels);
+    let next = 1;
+    for (let d = 0; d < this.dims; d += 1) {
+      steps.forEach((step, c) => {
+        const from = step === 0 ? 0 : next++;
+        data.set(decoded.subarray(from * pixels, (from + 1) * pixels), (d * steps.length + c) * pixels);
+      });
+    }
+    const images = { shape: [this.dims, steps.length, ...this.header.image_shape], data };
     return { perturbations: steps.slice(), images };
   }
 }
