@@ -42,6 +42,18 @@ def timed(function, count: int, warmup: int) -> list[float]:
     return seconds
 
 
+def timed_alternately(functions: dict, count: int, warmup: int) -> dict[str, list[float]]:
+    """Like `timed` for several functions, called in turn, so that all see the same load."""
+    seconds: dict[str, list[float]] = {name: [] for name in functions}
+    for n in range(warmup + count):
+        for name, function in functions.items():
+            start = time.perf_counter()
+            function()
+            if n >= warmup:
+                seconds[name].append(time.perf_counter() - start)
+    return seconds
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=200, help="timed requests per row (default 200)")
@@ -70,10 +82,11 @@ def main(argv: list[str] | None = None) -> dict:
     plain = compiled_forward(service.model, ("lengths", "reconstruction"), IMAGE_SHAPE,
                              routing_iterations=service.default_iterations)
     analysis = compiled_forward(service.model, ANALYSIS_KEYS, IMAGE_SHAPE, routing_iterations=service.default_iterations)
-    for name, forward in (("plain forward (lengths, reconstruction)", plain),
-                          ("analysis forward (every intermediate)", analysis)):
-        rows[name] = common.summarize(timed(
-            lambda: forward(common.fresh_pixels(base, rng).reshape(1, *IMAGE_SHAPE)), args.requests, args.warmup))
+    passes = {name: (lambda forward=forward: forward(common.fresh_pixels(base, rng).reshape(1, *IMAGE_SHAPE)))
+              for name, forward in (("plain forward (lengths, reconstruction)", plain),
+                                    ("analysis forward (every intermediate)", analysis))}
+    for name, seconds in timed_alternately(passes, args.requests, args.warmup).items():
+        rows[name] = common.summarize(seconds)
     rows["model decoder (one capsule)"] = common.summarize(timed(
         lambda: service.reconstruct(int(rng.integers(10)), rng.uniform(-0.5, 0.5, 16).astype(np.float32)),
         args.requests, args.warmup))
