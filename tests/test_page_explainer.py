@@ -147,7 +147,8 @@ def click_atlas_cell(page, selector, tile, row, col, cols=8, size=6, gap=1):
     return canvas, {"x": x * box["width"] / width, "y": y * box["height"] / height}
 
 
-def test_a_primary_capsule_outlines_its_receptive_field_everywhere(page, live_server):
+def test_a_primary_capsule_outlines_its_receptive_field_everywhere(any_page, live_server):
+    page = any_page
     conv1, primary = layers_of(page, live_server)
     canvas, position = click_atlas_cell(page, "#primary-caps", 0, 4, 2)
     canvas.click(position=position)
@@ -198,7 +199,8 @@ def test_hovering_a_relu_pixel_outlines_the_patch_it_saw(page, live_server):
     expect(page.get_by_test_id("input-patch")).to_be_hidden()
 
 
-def test_choosing_a_digit_capsule_anywhere_selects_it_everywhere(page, live_server):
+def test_choosing_a_digit_capsule_anywhere_selects_it_everywhere(any_page, live_server):
+    page = any_page
     dimensions = page.request.get(live_server + "/api/dimensions").json()["classes"]
     bars = page.get_by_test_id("digit-caps")
     bars.scroll_into_view_if_needed()
@@ -267,7 +269,8 @@ def assert_math_shown(page, answer):
         assert close(f"math-loss-{d}", value, 6e-6)
 
 
-def test_the_math_panel_shows_the_servers_numbers_for_the_selected_capsules(page, live_server):
+def test_the_math_panel_shows_the_servers_numbers_for_the_selected_capsules(any_page, live_server):
+    page = any_page
     predicted = int(page.get_by_test_id("prediction").inner_text())
     body, answer = math_answer(page, lambda: page.locator("#math").scroll_into_view_if_needed())
     assert body["digit"] == answer["digit"] == predicted
@@ -297,7 +300,8 @@ def canvas_rgba(page, testid) -> np.ndarray:
     return np.asarray(data[2], dtype=np.float32).reshape(data[0], data[1], 4)
 
 
-def test_conv1_filter_slides_over_the_input_and_fills_its_map(page, live_server):
+def test_conv1_filter_slides_over_the_input_and_fills_its_map(any_page, live_server):
+    page = any_page
     conv1, _ = layers_of(page, live_server)
     play = page.get_by_test_id("conv-play")
     play.scroll_into_view_if_needed()
@@ -368,3 +372,94 @@ def test_reduced_motion_jumps_instead_of_animating(browser, live_server):
         expect(page.locator("#routing-step")).to_have_text("Iteration 3 of 3", timeout=10_000)
     finally:
         context.close()
+
+
+# ------------------------------------------------------------------ 5. accessibility
+
+LIVE = """() => Array.from(document.querySelectorAll(
+    '[aria-live]:not([aria-live=off]), [role=status], [role=log], [role=alert], output:not([aria-live=off])'),
+    (el) => el.id || el.className)"""
+
+
+def test_canvases_that_carry_meaning_are_described_for_the_current_input(any_page):
+    page = any_page
+    for section in ("conv1", "primary", "squash", "routing", "digitcaps", "recon"):
+        page.locator(f"#{section}").scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    canvases = page.evaluate("""() => Array.from(document.querySelectorAll('canvas'))
+        .filter((c) => c.id !== 'draw' && !c.closest('[aria-hidden=true]'))
+        .map((c) => [c.id, c.getAttribute('role'), c.getAttribute('aria-label') || ''])""")
+    assert canvases
+    for cid, role, label in canvases:
+        assert role == "img" and label.strip(), (cid, role, label)
+    labels = {cid: label for cid, _, label in canvases}
+    prediction = page.get_by_test_id("prediction").inner_text()
+    assert labels["seen"].endswith(f"read as {prediction}")
+    assert "for this input" in labels["relu-maps"] and "the longest is type" in labels["primary-caps"]
+    assert labels["kernel-relu"].startswith("Filter ") and "this input" in labels["squash-plot"]
+    assert f"row {prediction}, the prediction" in labels["digit-vectors"]
+
+
+def test_only_the_announcer_is_live_and_it_speaks_once_per_analysis(page):
+    live = ["announce", "status-notice", "status-notice"]  # the status lines' errors: the input's, the claims'
+    assert sorted(page.evaluate(LIVE)) == live
+    page.evaluate("""() => {
+        window.announced = 0;
+        new MutationObserver(() => { window.announced += 1; })
+            .observe(document.getElementById('announce'), { childList: true, characterData: true, subtree: true });
+    }""")
+    for testid in ("relu-maps", "primary-caps"):
+        canvas = page.get_by_test_id(testid)
+        canvas.scroll_into_view_if_needed()
+        box = canvas.bounding_box()
+        for f in (0.1, 0.3, 0.5, 0.7):
+            page.mouse.move(box["x"] + f * box["width"], box["y"] + f * box["height"])
+    slider = page.get_by_test_id("slider-3")
+    slider.focus()
+    page.keyboard.press("ArrowRight")
+    page.locator("#claims").scroll_into_view_if_needed()
+    page.get_by_test_id("transform-rotation").focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_timeout(300)
+    assert page.evaluate("() => window.announced") == 0
+    assert sorted(page.evaluate(LIVE)) == live
+    before = seq(page)
+    page.locator(".gallery-item[data-label='3']").first.click()
+    wait_for_new_analysis(page, before)
+    assert page.evaluate("() => window.announced") == 1
+    expect(page.get_by_test_id("announce")).to_have_text(re.compile(r"reads your digit as 3 \(capsule length"))
+
+
+def test_relu_maps_and_routing_heat_map_take_the_keyboard(any_page):
+    page = any_page
+    maps = page.get_by_test_id("relu-maps")
+    maps.focus()
+    start = int(page.locator("#kernel-index").input_value())
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("#kernel-index")).to_have_value(str(start + 1))
+    heat = page.locator("#routing-heat")
+    canvas, position = click_atlas_cell(page, "#routing-heat", 3, 2, 2)
+    canvas.click(position=position)
+    expect(page.locator("#routing-caption")).to_contain_text("type 3, row 2, column 2")
+    heat.focus()
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("#routing-caption")).to_contain_text("type 3, row 2, column 3")
+    page.keyboard.press("PageDown")
+    expect(page.locator("#capsule-title")).to_contain_text("type 4, row 2, column 3")
+
+
+def test_a_request_that_hangs_times_out_with_a_message_that_stays(page_and_errors):
+    page, errors = page_and_errors
+    page.evaluate("async () => (await import('/static/js/api.js')).setRequestTimeout(1500)")
+    page.route("**/api/capsule-math", lambda route: None)  # never answered
+    page.locator("#math").scroll_into_view_if_needed()
+    status = page.get_by_test_id("status")
+    message = "The server did not answer POST /api/capsule-math within 1.5 s"
+    expect(status).to_contain_text(message, timeout=10_000)
+    expect(status.locator("[role=alert]")).to_contain_text(message)
+    # The next analysis' progress line goes beside the error, not over it.
+    before = seq(page)
+    page.get_by_label("Routing iterations", exact=True).select_option("2")
+    wait_for_new_analysis(page, before)
+    expect(status).to_contain_text("Analysed in")
+    expect(status).to_contain_text(message)

@@ -15,6 +15,7 @@ export function answerCard(container, id) {
   name.className = 'answer-model';
   name.textContent = MODELS[id].name;
   const digit = document.createElement('output');
+  digit.setAttribute('aria-live', 'off'); // an <output> is a live region: not while dragging
   digit.className = 'answer-digit';
   digit.textContent = '\u2013';
   const confidence = document.createElement('span');

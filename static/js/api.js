@@ -13,12 +13,46 @@ export function isAbort(err) {
   return err && (err.name === 'AbortError' || (err.cause && err.cause.name === 'AbortError'));
 }
 
+// A request that gets no whole answer in this long fails with a message saying so, rather
+// than leaving the page waiting for ever.
+let timeoutMs = 30_000;
+
+/** Change how long a request may take (the tests shorten it). */
+export function setRequestTimeout(ms) {
+  timeoutMs = ms;
+}
+
+/** fetch + read + inflate, aborted by the caller's signal or by the time limit. */
 async function request(url, options = {}) {
+  const controller = new AbortController();
+  const outer = options.signal;
+  const follow = () => controller.abort(outer.reason);
+  if (outer) {
+    if (outer.aborted) follow();
+    else outer.addEventListener('abort', follow, { once: true });
+  }
+  const timer = setTimeout(() => controller.abort(new DOMException('timed out', 'TimeoutError')), timeoutMs);
+  try {
+    return await answer(url, { ...options, signal: controller.signal });
+  } catch (err) {
+    if (controller.signal.reason && controller.signal.reason.name === 'TimeoutError' && !(outer && outer.aborted)) {
+      const path = new URL(url, window.location.href).pathname;
+      throw new ApiError(`The server did not answer ${options.method || 'GET'} ${path} within ${timeoutMs / 1000} s; `
+        + 'it may be busy. Try again in a moment.', 0);
+    }
+    throw err;
+  } finally {
+    clearTimeout(timer);
+    if (outer) outer.removeEventListener('abort', follow);
+  }
+}
+
+async function answer(url, options) {
   let response;
   try {
     response = await fetch(url, options);
   } catch (err) {
-    if (isAbort(err)) throw err;
+    if (isAbort(err) || (err && err.name === 'TimeoutError')) throw err;
     throw new ApiError(`Cannot reach the server (${err.message}).`);
   }
   let payload = null;

@@ -37,13 +37,16 @@ export class Conv1View {
       if (this.pinned !== null && this.pinned !== this.shown) this.show(this.pinned);
     });
     kernels.addEventListener('click', (e) => this.pinHit(kernels, this.kernelLayout, e));
-    kernels.addEventListener('keydown', (e) => {
-      const cols = this.kernelLayout ? this.kernelLayout.cols : 1;
+    // The arrow keys move through either atlas (a tile per filter, the same order in both).
+    const onKey = (layout) => (e) => {
+      const cols = layout() ? layout().cols : 1;
       const moves = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -cols, ArrowDown: cols };
       if (!(e.key in moves)) return;
       e.preventDefault();
       this.pin(this.shown + moves[e.key]);
-    });
+    };
+    kernels.addEventListener('keydown', onKey(() => this.kernelLayout));
+    maps.addEventListener('keydown', onKey(() => this.mapsLayout));
     index.addEventListener('input', () => {
       const k = Number(index.value);
       if (Number.isInteger(k) && k >= 0 && k < this.filters) this.pin(k);
@@ -101,7 +104,10 @@ export class Conv1View {
     this.mapsLayout = renderAtlas(this.els.maps, this.maps.data, { ...MAPS(filters, h, w), min: 0, max });
     this.onMapsLayout(this.mapsLayout);
     renderLegend(this.els.mapsLegend, 'viridis', [0, 0.25, 0.5, 0.75, 1].map((t) => fmt(t * max)));
-    if (this.pinned === null) this.shown = this.strongestMap();
+    const strongest = this.strongestMap();
+    this.els.maps.setAttribute('aria-label', `The ${filters} ReLU maps of ${h}\u00d7${w} for this input, coloured 0 `
+      + `to ${fmt(max)}; map ${strongest} has the most activation. The arrow keys choose a map.`);
+    if (this.pinned === null) this.shown = strongest;
     this.show(this.pinned ?? this.shown);
   }
 
@@ -128,6 +134,7 @@ export class Conv1View {
       renderAtlas(els.big, this.kernels.data, { count: 1, h: kh, w: kw, cols: 1, min: -a, max: a, offset: k * kh * kw });
       const r = range(this.kernels.data.subarray(k * kh * kw, (k + 1) * kh * kw));
       parts.push(`weights ${fmt(r.min)} to ${fmt(r.max)}`);
+      els.big.setAttribute('aria-label', `Filter ${k}'s ${kh}\u00d7${kw} weights, ${fmt(r.min)} to ${fmt(r.max)}`);
     }
     if (this.maps) {
       const [, h, w] = this.maps.shape;
@@ -141,6 +148,7 @@ export class Conv1View {
         const at = argmax(map);
         parts.push(`strongest response ${fmt(r.max)} at row ${Math.floor(at / w)}, column ${at % w} (map scaled to its own maximum)`);
       }
+      els.relu.setAttribute('aria-label', `Filter ${k}'s ReLU map for this input: ${parts[parts.length - 1]}`);
     }
     els.caption.textContent = `${parts.join('; ')}.`;
   }

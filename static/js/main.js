@@ -87,7 +87,11 @@ function render(result, source) {
   const prediction = $('prediction');
   prediction.textContent = String(result.prediction);
   prediction.dataset.seq = String(state.analyses);
-  $('confidence').textContent = `capsule length ${result.digit_caps.lengths[result.prediction].toFixed(2)}`;
+  const length = result.digit_caps.lengths[result.prediction].toFixed(2);
+  $('confidence').textContent = `capsule length ${length}`;
+  // Said once per analysis (the views that change under the pointer are not live regions).
+  $('announce').textContent = `The network reads your digit as ${result.prediction} (capsule length ${length}).`;
+  $('seen').setAttribute('aria-label', `The ${result.input.length}\u00d7${result.input[0].length} input the network saw, read as ${result.prediction}`);
   const { view } = state;
   state.view = null;
   walkthrough.render(result, view);

@@ -5,6 +5,18 @@ import {
 } from './heatmap.js';
 import { argmax } from './bars.js';
 
+/** The keys of every capsule grid: arrows move within a type's grid, Page Up/Down change
+ * the type, wrapping around. Returns the capsule moved to, or null for other keys. */
+export function moveCapsule(e, { type, row, col }, [types, rows, cols]) {
+  const moves = {
+    ArrowLeft: [0, 0, -1], ArrowRight: [0, 0, 1], ArrowUp: [0, -1, 0], ArrowDown: [0, 1, 0], PageUp: [-1, 0, 0], PageDown: [1, 0, 0],
+  };
+  if (!(e.key in moves)) return null;
+  e.preventDefault();
+  const [dt, dr, dc] = moves[e.key];
+  return { type: (type + dt + types) % types, row: (row + dr + rows) % rows, col: (col + dc + cols) % cols };
+}
+
 export class PrimaryCapsView {
   /**
    * els: {canvas, marker, legend, stretch, title, vector}
@@ -79,24 +91,17 @@ export class PrimaryCapsView {
     const { min, max } = this.els.stretch.checked ? widen(r.min, r.max) : { min: 0, max: 1 };
     this.layout = renderAtlas(this.els.canvas, this.lengths.data, { ...capsuleAtlas(types, h, w), min, max });
     renderLegend(this.els.legend, 'viridis', legendLabels(min, max));
+    const best = argmax(this.lengths.data);
+    this.els.canvas.setAttribute('aria-label', `Lengths of this input's ${this.lengths.data.length} primary capsules, one `
+      + `${h}\u00d7${w} grid per type, ${fmt(r.min, 3)} to ${fmt(r.max, 3)}; the longest is type ${Math.floor(best / (h * w))}, `
+      + `row ${Math.floor((best % (h * w)) / w)}, column ${best % w}. Arrow keys move, Page Up/Down change the type.`);
     if (this.selected) placeMarker(this.els.marker, this.layout, this.selected.type, this.selected.row, this.selected.col);
   }
 
   onKey(e) {
     if (!this.selected || !this.lengths) return;
-    const [types, rows, cols] = this.lengths.shape;
-    let { type, row, col } = this.selected;
-    switch (e.key) {
-      case 'ArrowLeft': col -= 1; break;
-      case 'ArrowRight': col += 1; break;
-      case 'ArrowUp': row -= 1; break;
-      case 'ArrowDown': row += 1; break;
-      case 'PageUp': type -= 1; break;
-      case 'PageDown': type += 1; break;
-      default: return;
-    }
-    e.preventDefault();
-    this.select((type + types) % types, (row + rows) % rows, (col + cols) % cols, true);
+    const moved = moveCapsule(e, this.selected, this.lengths.shape);
+    if (moved) this.select(moved.type, moved.row, moved.col, true);
   }
 
   select(type, row, col, picked) {

@@ -3,6 +3,7 @@ import {
   decodeQ, renderAtlas, renderLegend, hitTest, placeMarker, fmt, widen, legendLabels, capsuleAtlas, reserveAtlas,
 } from './heatmap.js';
 import { renderBars, argmax } from './bars.js';
+import { moveCapsule } from './primary.js';
 
 const HOLD_MS = 500; // each iteration stays on screen this long while playing
 const BLEND_MS = 700; // and blends into the next over this long (the bars' transition in style.css)
@@ -53,6 +54,11 @@ export class RoutingView {
       els.heat.title = hit ? this.describe(hit.index, hit.y, hit.x) : '';
     });
     els.heat.addEventListener('pointerleave', () => this.onHover(null));
+    els.heat.addEventListener('keydown', (e) => {
+      if (!this.selected || !this.iterations.length) return;
+      const moved = moveCapsule(e, this.selected, this.iterations[0].coupling.shape.slice(0, 3));
+      if (moved) this.onSelectCapsule(moved.type, moved.row, moved.col);
+    });
   }
 
   /** routing: the API's {"iterations": [{coupling: Q [types, rows, cols, digits], lengths: [digits]}]} */

@@ -70,6 +70,7 @@ export class ReconstructionView {
       input.value = '0';
       input.disabled = true;
       const output = document.createElement('output');
+      output.setAttribute('aria-live', 'off'); // an <output> is a live region: not while dragging
       output.htmlFor = input.id;
       output.textContent = '';
       input.addEventListener('input', () => {

@@ -47,6 +47,8 @@ export class SquashPlot {
     const saturated = this.after.filter((v) => v > 0.9).length;
     this.caption.textContent = `Selected capsule: length ${this.before[index].toFixed(3)} before squashing, `
       + `${this.after[index].toFixed(3)} after. ${saturated.toLocaleString('en')} of the ${this.after.length.toLocaleString('en')} capsules are longer than 0.9 after squashing.`;
+    this.canvas.setAttribute('aria-label', `The squash curve |s|\u00b2/(1+|s|\u00b2) with this input's `
+      + `${this.after.length.toLocaleString('en')} primary capsules placed on it. ${this.caption.textContent}`);
   }
 
   draw() {

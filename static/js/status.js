@@ -6,6 +6,7 @@ export class StatusLine {
     this.el = el;
     this.notice = document.createElement('span');
     this.notice.className = 'status-notice';
+    this.notice.setAttribute('role', 'alert'); // said once when it appears, unlike progress
     this.progress = document.createElement('span');
     this.progress.className = 'status-progress';
     el.replaceChildren(this.notice, this.progress);

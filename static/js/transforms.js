@@ -69,6 +69,7 @@ export class TransformView {
     input.dataset.testid = id;
     input.dataset.parameter = name;
     const output = document.createElement('output');
+    output.setAttribute('aria-live', 'off'); // an <output> is a live region: not while dragging
     output.htmlFor = id;
     input.addEventListener('input', () => this.moved(false));
     row.append(label, input, output);
@@ -140,5 +141,6 @@ export class TransformView {
       ? `Both predict ${capsnet.prediction}.`
       : `They disagree: the CapsNet says ${capsnet.prediction}, the CNN ${cnn.prediction}.`;
     this.els.note.textContent = `${changed.length ? `Transformed: ${changed.join(', ')}.` : 'No transform: the input as analysed above.'} ${agree}`;
+    this.els.input.setAttribute('aria-label', `What both networks see. ${this.els.note.textContent}`);
   }
 }
