@@ -15,15 +15,14 @@ import { TableOfContents } from './toc.js';
 
 const $ = (id) => document.getElementById(id);
 const status = new StatusLine($('status'));
-const toc = new TableOfContents($('toc'));
 const showError = (err) => status.error(err);
 
 // view: a link's choices still to apply once its input has been analysed.
 const state = {
   source: null, iterations: null, analyses: 0, view: null,
 };
-let modelReady = null; // resolves once the views are sized by /api/model
 let urlState = null; // made once /api/model has given the input's shape
+let walkthrough = null; // the stages' views: built once the page has painted
 const analysisQueue = new api.LatestQueue(showError);
 
 // body[data-busy] is present while a drawing waits to be sent or an analysis runs.
@@ -52,17 +51,13 @@ const mistakes = new MistakesView({
   onError: showError,
 });
 
-const walkthrough = new Walkthrough({
-  onError: showError,
-  onChange: (changes) => urlState.write(changes),
-});
 
 // ---------------------------------------------------------------- analysis
 
 function analyse(source, { abortCurrent = true } = {}) {
   state.source = source;
   if (source.fresh) status.clear(); // the reader moved on: the last error or notice is old
-  walkthrough.cancel();
+  if (walkthrough) walkthrough.cancel();
   analysisQueue.submit(async (signal) => {
     status.set('Analysing\u2026', 'busy');
     const started = performance.now();
@@ -121,7 +116,7 @@ $('routing-iterations').addEventListener('change', () => {
 function applyGeometry(info) {
   const geo = geometry(info);
   fillModelText(document, geo);
-  toc.build(); // headings quote the model's sizes
+  new TableOfContents($('toc')); // after the headings quote the model's sizes
   fillOptions($('routing-iterations'), span(...geo.iterationsRange));
   state.iterations = geo.iterations;
   $('routing-iterations').value = String(geo.iterations);
@@ -135,11 +130,19 @@ function applyGeometry(info) {
   });
 }
 
-async function start() {
-  modelReady = loadModel().then((info) => {
-    $('model-info').textContent = describeModel(info);
-    applyGeometry(info);
+// The first paint never waits for the views: /api/model is asked for at once, the views are
+// built after the first frame is on screen (rAF, then a task), and sized by the answer.
+const painted = new Promise((resolve) => { requestAnimationFrame(() => setTimeout(resolve, 0)); });
+const modelReady = Promise.all([loadModel(), painted]).then(([info]) => {
+  walkthrough = new Walkthrough({
+    onError: showError,
+    onChange: (changes) => urlState.write(changes),
   });
+  $('model-info').textContent = describeModel(info);
+  applyGeometry(info);
+});
+
+async function start() {
   try {
     await modelReady;
   } catch (err) {
@@ -150,12 +153,13 @@ async function start() {
   api.getJSON('/api/conv1/kernels').then((answer) => walkthrough.conv1.setKernels(answer.kernels)).catch(showError);
   const view = await urlState.read();
   if (view) restore(view);
-  mistakes.load().then((buttons) => input.addButtons(buttons)).catch(showError);
   try {
     await input.loadGallery({ analyseFirst: !view });
   } catch (err) {
     showError(err);
   }
+  // After the first input is on its way: its picture does not queue behind these.
+  mistakes.load().then((buttons) => input.addButtons(buttons)).catch(showError);
 }
 
 start();

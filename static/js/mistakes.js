@@ -27,6 +27,7 @@ export class MistakesView {
       const img = document.createElement('img');
       img.src = entry.image;
       img.alt = '';
+      img.loading = 'lazy'; // below the fold of the input column
       const tag = document.createElement('span');
       tag.className = 'mistake-tag';
       tag.textContent = `${entry.label}\u2192${entry.prediction}`;
