@@ -45,6 +45,7 @@ export class VotesView {
 
   /** Lay the agreement table out from the model's geometry before any data arrive. */
   reserve(geo) {
+    this.dims = geo.digitDim; // each vote's length, as a digit capsule's
     if (!this.answer) this.renderAgreementTable(Array.from({ length: geo.iterations }, () => new Array(geo.digits).fill(null)));
   }
 
@@ -125,8 +126,9 @@ export class VotesView {
     this.selectedMark = svgEl('circle', { r: 7, class: 'vote-selected', visibility: 'hidden' });
     svg.replaceChildren(...axis, label1, label2, dotGroup, this.trail, ...this.marks, this.selectedMark);
     this.els.projection.textContent = `Projection: the two principal axes (PCA) of digit capsule ${this.answer.digit}'s `
-      + `votes over 500 MNIST test digits, fixed for every input; they keep ${r1} and ${r2} of those votes' variance `
-      + 'in 16 dimensions, so dots that look close may still differ in the other 14.';
+      + `votes over ${projection.images ? `the first ${projection.images}` : 'a set of'} MNIST test digits, fixed for every `
+      + `input; they keep ${r1} and ${r2} of those votes' variance `
+      + `in ${this.dims} dimensions, so dots that look close may still differ in the other ${this.dims - 2}.`;
     this.renderAgreementTable(this.answer.agreement, this.answer.lengths);
   }
 
