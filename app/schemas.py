@@ -38,7 +38,7 @@ class ImageRequest(Strict):
 
     # No `null` in the schema: an explicit null is refused like any other wrong type.
     image: str = Field(None, description="data:image/...;base64,... e.g. canvas.toDataURL()",
-                       max_length=14_000_000)
+                       max_length=14_000_000, pattern=r"^data:(image/[\w.+-]+)?(;[\w=.+-]+)*;base64,")
     pixels: PixelGrid = Field(None, description="28 rows of 28 floats in 0..1, light ink on black, as MNIST")
     routing_iterations: Iterations = Field(None, description="1 to 10; default 3")
     model_config = ConfigDict(extra="forbid", json_schema_extra={"oneOf": IMAGE_OR_PIXELS})
