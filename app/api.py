@@ -152,8 +152,8 @@ def votes():
     service = capsnet()
     details = service.details(pixels, body.routing_iterations)
     saliency = service.saliency(pixels, body.digit, body.routing_iterations)
-    return jsonify(payloads.votes(details, body.digit, table["projections"][body.digit],
-                                  service.receptive_field(), saliency))
+    projection = {**table["projections"][body.digit], "images": table["images"]}
+    return jsonify(payloads.votes(details, body.digit, projection, service.receptive_field(), saliency))
 
 
 def capsule_math():

@@ -87,7 +87,8 @@ def votes(details: dict, digit: int, projection: dict, field: dict, saliency: np
         "lengths": as_list(np.linalg.norm(digit_caps, axis=-1)),
         "evidence": as_list(spread_over_fields(per_position, field["size"], field["stride"], field["input_side"])),
         "saliency": as_list(saliency),
-        "projection": {"method": "PCA", "explained_variance_ratio": projection["explained_variance_ratio"]},
+        "projection": {"method": "PCA", "images": projection["images"],
+                       "explained_variance_ratio": projection["explained_variance_ratio"]},
         "receptive_field": field,
     }
 

@@ -306,7 +306,8 @@ class VotesResponse(BaseModel):
                                        "the pixel of c_ij times the component of u_hat_{j|i} along v_j")
     saliency: Grid = Field(description="28 x 28: gradient of |v_j| with respect to each input pixel, "
                                        "through every routing iteration")
-    projection: dict = Field(description="how the 2-D axes were made: PCA, and the variance they keep")
+    projection: dict = Field(description="how the 2-D axes were made: PCA over `images` test digits, "
+                                         "and the share of the votes' variance each axis keeps")
     receptive_field: dict = Field(description="size and stride in input pixels of a primary capsule, its grid")
 
 

@@ -36,6 +36,8 @@ def test_votes_project_with_the_committed_pca_and_agree_most_on_the_answer(clien
     body = client.post("/api/votes", json={"pixels": pixels(2), "digit": 2}).get_json()
     table = json.loads((PROJECT_ROOT / "checkpoints" / "votes_pca.json").read_text())
     projection = table["projections"][2]
+    assert body["projection"] == {"method": "PCA", "images": table["images"],
+                                  "explained_variance_ratio": projection["explained_variance_ratio"]}
     math = client.post("/api/capsule-math", json={"pixels": pixels(2), "capsule": 700, "digit": 2}).get_json()
     expected = (np.array(math["u_hat"]) - projection["mean"]) @ np.array(projection["components"]).T
     np.testing.assert_allclose(body["points"][700], expected, atol=1e-4)
