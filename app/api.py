@@ -8,7 +8,6 @@ from flask import Blueprint, current_app, jsonify, request
 from app import payloads
 from app.encoding import as_list, quantize
 from app.endpoints import register
-from app.errors import ApiError
 from app.inputs import json_body, read_image, read_image_request
 from app.openapi import openapi_document
 from app.schemas import CapsuleMathRequest, CapsuleRequest, CompareRequest, TransformSweepRequest, VotesRequest, transform_values

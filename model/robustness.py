@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import keras
@@ -25,7 +26,7 @@ OUTPUT = CHECKPOINTS / "robustness.json"
 MODEL_IDS = ("capsnet", "cnn")
 COMMAND = "python -m model.robustness --data ../shared/data/mnist.npz"
 # The sweeps, each value applied to every test digit; "scale" stretches both axes alike.
-SWEEPS: dict[str, tuple[list[float], callable]] = {
+SWEEPS: dict[str, tuple[list[float], Callable[[float], dict[str, float]]]] = {
     "rotation": (list(range(-90, 91, 15)), lambda v: {"rotation": v}),
     "scale": ([round(0.5 + 0.1 * k, 1) for k in range(11)], lambda v: {"scale_x": v, "scale_y": v}),
     "shear": ([round(-0.5 + 0.1 * k, 1) for k in range(11)], lambda v: {"shear": v}),
