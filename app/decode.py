@@ -25,6 +25,7 @@ MAX_SIDE = 1024  # the working grid: at most about 1 megapixel
 DECODE_BUDGET = 48 << 20  # bytes a whole-image decoder may use, for at most 64 MB a request
 WEBP_BYTES_PER_PIXEL = 16  # libwebp's canvas, Pillow's copy of it as bytes, the image (measured: 15.3)
 STORAGE = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16B": 2, "I;16L": 2}  # Pillow's bytes a pixel; else 4
+PNG_BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "LA": 2, "I;16": 2, "I;16B": 2, "I": 2, "RGB": 3}  # else 4
 # EXIF orientation -> numpy steps that undo it (as ImageOps.exif_transpose)
 ORIENTATIONS = {2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[::-1],
                 5: lambda a: a.T, 6: lambda a: np.rot90(a, -1), 7: lambda a: a[::-1, ::-1].T,
@@ -57,6 +58,7 @@ def decode_grey(data: bytes) -> np.ndarray:
     factor = reduction(image.size)
     try:
         if png_bands.can_stream(image):
+            check_inflated_size(image)
             grey = from_bands(png_bands.bands(data, image, factor), factor)
         else:
             check_decode_cost(image, factor)
@@ -73,6 +75,17 @@ def decode_grey(data: bytes) -> np.ndarray:
     except Image.DecompressionBombError as error:
         raise ApiError(f"Image has too many pixels ({error}).", 413) from error
     return orient(grey, image, data)
+
+
+def check_inflated_size(image: Image.Image) -> None:
+    """A streamed PNG is read in bands, so memory stays small, but every byte of it is still
+    inflated: about 3 ms of CPU per MB (bench/uploads.py). Past DECODE_BUDGET bytes that alone
+    would break the 0.3 s a request may take, so such a file is refused, as a 413."""
+    width, height = image.size
+    inflated = width * height * PNG_BYTES_PER_PIXEL.get(image.mode, 4)
+    if inflated > DECODE_BUDGET:
+        raise ApiError(f"A {width}x{height} {image.mode} PNG inflates to {inflated >> 20} MB: at most "
+                       f"{DECODE_BUDGET >> 20} MB are allowed. Send it in grey, smaller, or as a JPEG.", 413)
 
 
 def reduction(size: tuple[int, int]) -> int:

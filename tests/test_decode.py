@@ -243,6 +243,24 @@ def test_images_within_the_budget_are_decoded(fmt, size, options):
     assert result.min() < 0.25 and result.max() > 0.8
 
 
+@pytest.mark.parametrize("mode,size,refused", [
+    ("L", (6000, 4000), False),    # 24 MB inflated: accepted
+    ("RGB", (4000, 4000), False),  # 48 MB, just within
+    ("RGB", (6000, 4000), True),   # 72 MB
+    ("RGBA", (4800, 4800), True),  # 92 MB: the canvas export that took 0.45 s of CPU
+])
+def test_colour_pngs_that_would_inflate_past_the_budget_are_refused(mode, size, refused):
+    image = Image.new(mode, size, 0)
+    data = encode(image)
+    if refused:
+        with pytest.raises(ApiError) as error:
+            decode_grey(data)
+        assert error.value.status == 413 and f"{size[0]}x{size[1]} {mode} PNG inflates to" in error.value.message
+    else:
+        from app.decode import check_inflated_size
+        check_inflated_size(Image.open(io.BytesIO(data)))  # no error: decoding goes on
+
+
 def test_pixel_count_is_checked_before_decoding():
     data = bytearray(encode(Image.new("L", (64, 48), 128), "JPEG"))
     sof = data.index(b"\xff\xc0")
