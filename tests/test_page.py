@@ -102,6 +102,18 @@ def wait_for_new_analysis(page, before: int) -> None:
     settle(page)
 
 
+def answered(page, path: str, action, accept=lambda body: True, panel: str = "#transform-panel"):
+    """Run `action`, wait for the answer to the matching POST to `path`, and until `panel` has
+    drawn it (no `data-busy`). Returns (request body, answer)."""
+    with page.expect_response(lambda r: r.url.endswith(path) and r.request.method == "POST"
+                              and accept(r.request.post_data_json), timeout=TIMEOUT_MS) as info:
+        action()
+    response = info.value
+    assert response.ok, response.text()
+    expect(page.locator(panel)).not_to_have_attribute("data-busy", "true", timeout=TIMEOUT_MS)
+    return response.request.post_data_json, response.json()
+
+
 def pixels(locator) -> np.ndarray:
     """An element's screenshot as an RGB array."""
     return np.asarray(Image.open(io.BytesIO(locator.screenshot())).convert("RGB"), dtype=np.float32)

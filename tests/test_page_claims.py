@@ -8,7 +8,7 @@ from urllib.parse import urljoin
 import numpy as np
 import pytest
 
-from test_page import TIMEOUT_MS, expect, page, page_and_errors, pixels  # noqa: F401 (fixtures)
+from test_page import TIMEOUT_MS, answered, expect, page, page_and_errors, pixels  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -54,18 +54,6 @@ def assert_answers_shown(page, answer: dict, capsnet: str = "capsnet-answer", cn
         assert digit == part["prediction"], testid
         assert len(values) == len(part[scores])
         np.testing.assert_allclose(values, part[scores], atol=6e-4, err_msg=testid)
-
-
-def answered(page, path: str, action, accept=lambda body: True, panel: str = "#transform-panel"):
-    """Run `action`, wait for the answer to the matching request to `path`, and until the panel
-    has drawn it. Returns (request body, answer)."""
-    with page.expect_response(lambda r: r.url.endswith(path) and r.request.method == "POST"
-                              and accept(r.request.post_data_json), timeout=TIMEOUT_MS) as info:
-        action()
-    response = info.value
-    assert response.ok, response.text()
-    expect(page.locator(panel)).not_to_have_attribute("data-busy", "true", timeout=TIMEOUT_MS)
-    return response.request.post_data_json, response.json()
 
 
 def open_claims(page) -> tuple[dict, dict]:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from test_page import (  # noqa: F401 (fixtures)
-    DESKTOP, PHONE, TIMEOUT_MS, expect, open_page, page, page_and_errors, seq, settle, wait_for_new_analysis)
+    DESKTOP, PHONE, TIMEOUT_MS, answered, expect, open_page, page, page_and_errors, seq, settle, wait_for_new_analysis)
 
 pytestmark = pytest.mark.browser
 
@@ -238,12 +238,7 @@ def number(locator) -> float:
 
 
 def math_answer(page, action):
-    with page.expect_response(lambda r: r.url.endswith("/api/capsule-math"), timeout=TIMEOUT_MS) as info:
-        action()
-    response = info.value
-    assert response.ok, response.text()
-    expect(page.locator("#math")).not_to_have_attribute("data-busy", "true", timeout=TIMEOUT_MS)
-    return response.request.post_data_json, response.json()
+    return answered(page, "/api/capsule-math", action, panel="#math")
 
 
 def assert_math_shown(page, answer):

@@ -12,19 +12,14 @@ from PIL import Image
 from app.encoding import dequantize
 from conftest import PROJECT_ROOT
 from test_page import (  # noqa: F401 (fixtures)
-    DESKTOP, TIMEOUT_MS, expect, open_page, page, page_and_errors, seq, settle, wait_for_new_analysis)
+    DESKTOP, TIMEOUT_MS, answered, expect, open_page, page, page_and_errors, seq, settle, wait_for_new_analysis)
 
 pytestmark = pytest.mark.browser
 
 
 def votes_answer(page, action):
     """Run `action` and return (request body, answer) of the /api/votes call it causes, once drawn."""
-    with page.expect_response(lambda r: r.url.endswith("/api/votes"), timeout=TIMEOUT_MS) as info:
-        action()
-    response = info.value
-    assert response.ok, response.text()
-    expect(page.locator("#votes")).not_to_have_attribute("data-busy", "true", timeout=TIMEOUT_MS)
-    return response.request.post_data_json, response.json()
+    return answered(page, "/api/votes", action, panel="#votes")
 
 
 def open_votes(page):
