@@ -3,6 +3,7 @@ dimension labels, mistakes): served only while their recorded hashes match the s
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from pathlib import Path
 
 from flask import current_app
@@ -15,7 +16,7 @@ def verified_table(path: str | Path, command: str) -> dict:
     `"model": {"sha256"}` for the CapsNet alone) has the sha256 of the model served; else a 503
     saying which command re-makes it."""
     try:
-        table = json.loads(Path(path).read_text())
+        table = _read(str(path), Path(path).stat().st_mtime_ns)
     except (OSError, ValueError) as error:
         raise ApiError(f"No table at {path} ({error.__class__.__name__}); run `{command}`.", 503)
     services = current_app.extensions["models"]
@@ -26,3 +27,11 @@ def verified_table(path: str | Path, command: str) -> dict:
             raise ApiError(f"{Path(path).name} was measured on other {model_id} weights (sha256 "
                            f"{entry.get('sha256')}, served {served}); re-run `{command}`.", 503)
     return table
+
+
+@lru_cache(maxsize=16)
+def _read(path: str, modified_ns: int) -> dict:
+    """Parsed once per file version (every /api/votes request reads its projection table);
+    a re-run of the command changes the modification time, so it is read again."""
+    del modified_ns  # part of the cache key only
+    return json.loads(Path(path).read_text())
