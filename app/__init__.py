@@ -17,9 +17,12 @@ def create_app(config: dict | None = None) -> Flask:
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     app = Flask(__name__, static_folder=os.path.join(root, "static"),
                 template_folder=os.path.join(root, "templates"))
+    from app.encoding import NumpyJSONProvider
+    app.json = NumpyJSONProvider(app)
     app.config.from_mapping(
         CHECKPOINT=str(card("capsnet").checkpoint),
         CNN_CHECKPOINT=str(card("cnn").checkpoint),
+        MULTIMNIST_CHECKPOINT=str(card("multimnist").checkpoint),
         ROBUSTNESS=str(CHECKPOINTS / "robustness.json"),
         VOTES_PCA=str(CHECKPOINTS / "votes_pca.json"),
         DIMENSIONS=str(CHECKPOINTS / "dimensions.json"),
@@ -27,29 +30,31 @@ def create_app(config: dict | None = None) -> Flask:
         MAX_BATCH=8,  # analyses of concurrent requests sharing one forward pass (1: none share)
         WARM_UP=True,
         MAX_CONTENT_LENGTH=UPLOAD_LIMIT,
-        JSON_SORT_KEYS=False,
     )
     app.config.from_prefixed_env("CAPSNET")
     app.config.update(config or {})
 
+    from app.multi_service import MultiMNISTService
     from app.service import CapsNetService, CNNService
 
-    # Both checkpoints are verified against their metadata's sha256 before anything is served.
-    models = {"capsnet": CapsNetService(app.config["CHECKPOINT"], int(app.config["ROUTING_ITERATIONS"]),
-                                        max_batch=int(app.config["MAX_BATCH"])),
-              "cnn": CNNService(app.config["CNN_CHECKPOINT"])}
+    # Every checkpoint is verified against its metadata's sha256 before anything is served.
+    iterations, max_batch = int(app.config["ROUTING_ITERATIONS"]), int(app.config["MAX_BATCH"])
+    models = {"capsnet": CapsNetService(app.config["CHECKPOINT"], iterations, max_batch=max_batch),
+              "cnn": CNNService(app.config["CNN_CHECKPOINT"]),
+              "multimnist": MultiMNISTService(app.config["MULTIMNIST_CHECKPOINT"], iterations, max_batch=max_batch)}
     if app.config["WARM_UP"]:
         for service in models.values():
             service.warm_up()
     app.extensions["models"] = models
     app.extensions["capsnet"] = models["capsnet"]
 
-    from app import api, health, pages
+    from app import api, health, multi, pages
     from app.errors import register_error_handlers
     from app.security import register_security_headers
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(multi.bp)
     app.register_blueprint(health.bp)
     register_error_handlers(app)
     register_security_headers(app)

@@ -6,7 +6,7 @@ import numpy as np
 from flask import Blueprint, current_app, jsonify, request
 
 from app import payloads
-from app.encoding import as_list, quantize
+from app.encoding import rounded, quantize
 from app.endpoints import register
 from app.inputs import json_body, read_image, read_image_request
 from app.openapi import openapi_document
@@ -56,7 +56,7 @@ def model_info():
         "routing_iterations": service.default_iterations,
         "routing_iterations_range": [1, 10],
         "input_shape": list(service.model.decoder.image_shape[:2]),
-        "sweep_perturbations": as_list(SWEEP_STEPS),
+        "sweep_perturbations": rounded(SWEEP_STEPS),
         "slider_half_range": SLIDER_HALF_RANGE,
         "transforms": {name: spec.as_json() for name, spec in TRANSFORMS.items()},
         "layers": service.layers(),
@@ -75,7 +75,7 @@ def conv1_kernels():
 
 
 def analyze():
-    return jsonify(payloads.full_analysis(analysis_of_request()))
+    return jsonify(payloads.full_analysis(analysis_of_request(), capsnet().primary_grid))
 
 
 def relu():
@@ -83,11 +83,11 @@ def relu():
 
 
 def primary_caps():
-    return jsonify(payloads.primary_caps_part(analysis_of_request()))
+    return jsonify(payloads.primary_caps_part(analysis_of_request(), capsnet().primary_grid))
 
 
 def routing():
-    return jsonify(payloads.routing_part(analysis_of_request()))
+    return jsonify(payloads.routing_part(analysis_of_request(), capsnet().primary_grid))
 
 
 def digit_caps():
@@ -101,7 +101,7 @@ def reconstruction():
 def reconstruct():
     capsule = capsule_of_request()
     image = capsnet().reconstruct(capsule.digit, np.asarray(capsule.vector, np.float32))
-    return jsonify(reconstruction=as_list(image))
+    return jsonify(reconstruction=rounded(image))
 
 
 def decoder():
@@ -116,7 +116,7 @@ def decoder():
 def sweep():
     capsule = capsule_of_request()
     images = capsnet().sweep(capsule.digit, np.asarray(capsule.vector, np.float32))
-    return jsonify(perturbations=as_list(SWEEP_STEPS), images=quantize(images))
+    return jsonify(perturbations=rounded(SWEEP_STEPS), images=quantize(images))
 
 
 def compare():

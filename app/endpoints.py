@@ -76,6 +76,12 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              schemas.DimensionsResponse, cacheable=True, errors=(503,)),
     Endpoint("mistakes", "GET", "/api/mistakes", "Every MNIST test digit the CapsNet gets wrong "
              "(`python -m model.mistakes`)", schemas.MistakesResponse, cacheable=True, errors=(503,)),
+    Endpoint("multi_analyze", "POST", "/api/multi/analyze", "MultiMNIST: two overlapping digits on 36x36; "
+             "the ten capsules, the two longest, and each of the two redrawn from its own capsule",
+             schemas.PairAnalyzeResponse, schemas.PairRequest, upload=True, errors=INPUT_ERRORS),
+    Endpoint("multi_reconstruct", "POST", "/api/multi/reconstruct", "MultiMNIST: decode one digit capsule's "
+             "16-D vector to 36x36 (the sliders; any digit, present or not)", schemas.PairReconstructResponse,
+             schemas.CapsuleRequest, errors=(400, 415, 422)),
     Endpoint("openapi", "GET", "/api/openapi.json", "This document"),
     Endpoint("healthz", "GET", "/healthz", "The process answers"),
     Endpoint("readyz", "GET", "/readyz", "200 once this worker's models are loaded, verified and traced",

@@ -22,7 +22,8 @@ def describe_validation_error(error: ValidationError) -> str:
         where = ".".join(str(p) for p in item["loc"]) or "body"
         message = f"{where}: {item['msg']}"
         field = str(item["loc"][-1]) if item["loc"] else ""
-        if field in TRANSFORMS:  # name the whole range, not just the bound that was crossed
+        in_transform = item["loc"][-2:-1] == ("transform",)  # not MultiMNIST's compose.0.dx
+        if field in TRANSFORMS and in_transform:  # name the whole range, not just the bound that was crossed
             spec = TRANSFORMS[field]
             message += f" ({field} ranges over {spec.minimum}..{spec.maximum} {spec.unit})"
         parts.append(message)

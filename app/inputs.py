@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Callable
 
 import numpy as np
 from flask import request
@@ -36,22 +37,25 @@ def read_image() -> tuple[np.ndarray, int | None]:
     return pixels, body.routing_iterations
 
 
-def read_image_request(model: type[ImageRequest]) -> tuple[np.ndarray, ImageRequest]:
+def read_image_request(model: type[ImageRequest], prepare: Callable[[bytes], np.ndarray] = image_bytes_to_mnist
+                       ) -> tuple[np.ndarray, ImageRequest]:
     """The request's digit and its other fields validated by `model`: a multipart upload (file
-    field 'image', other fields as form values), or JSON with 'image' (a data URL) or 'pixels'."""
+    field 'image', other fields as form values), or JSON with 'image' (a data URL) or pixels
+    (`model.given_pixels`). `prepare` turns an image file into the model's input."""
     if request.mimetype == "multipart/form-data":
         upload = request.files.get("image")
         if upload is None:
             raise ApiError("No file: send the image in the multipart field 'image'.", 400)
         body = model.model_validate(form_fields(model), context={"upload": True})
-        return image_bytes_to_mnist(upload.read()), body
+        return prepare(upload.read()), body
     if not request.is_json:
         raise ApiError("Send multipart/form-data with a file field 'image', or JSON with "
-                       "'image' (a data URL) or 'pixels' (28x28 floats).", 415)
+                       "'image' (a data URL) or the pixels the endpoint takes.", 415)
     body = model.model_validate(json_body())
-    if body.pixels is not None:
-        return np.asarray(body.pixels, dtype=np.float32), body
-    return image_bytes_to_mnist(decode_data_url(body.image)), body
+    pixels = body.given_pixels()
+    if pixels is not None:
+        return pixels, body
+    return prepare(decode_data_url(body.image)), body
 
 
 def form_value(text: str):

@@ -3,68 +3,75 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.encoding import as_list, quantize
+from app.encoding import rounded, quantize
 
-PRIMARY_GRID = (6, 6, 32)  # the model orders its 1152 capsules (row, col, type)
+Grid = tuple[int, int, int]  # how the model orders its primary capsules: (row, col, type)
 
 
-def by_capsule_type(per_capsule: np.ndarray) -> np.ndarray:
+def by_capsule_type(per_capsule: np.ndarray, grid: Grid) -> np.ndarray:
     """(1152, ...) -> (32, 6, 6, ...): one 6x6 grid per capsule type, as the page draws them."""
-    grid = per_capsule.reshape(*PRIMARY_GRID, *per_capsule.shape[1:])
-    return np.moveaxis(grid, 2, 0)
+    return np.moveaxis(per_capsule.reshape(*grid, *per_capsule.shape[1:]), 2, 0)
 
 
 def conv1_part(analysis: dict) -> dict:
     return {"conv1": quantize(np.transpose(analysis["conv1"], (2, 0, 1)))}  # (256, 20, 20)
 
 
-def primary_caps_part(analysis: dict) -> dict:
+def primary_caps_part(analysis: dict, grid: Grid) -> dict:
     pre_squash_lengths = np.linalg.norm(analysis["primary_caps_pre_squash"], axis=-1)  # |s_i|
     return {"primary_caps": {
-        "lengths": as_list(by_capsule_type(analysis["primary_caps_lengths"])),
-        "pre_squash_lengths": as_list(by_capsule_type(pre_squash_lengths)),
-        "vectors": quantize(by_capsule_type(analysis["primary_caps"])),
+        "lengths": rounded(by_capsule_type(analysis["primary_caps_lengths"], grid)),
+        "pre_squash_lengths": rounded(by_capsule_type(pre_squash_lengths, grid)),
+        "vectors": quantize(by_capsule_type(analysis["primary_caps"], grid)),
     }}
 
 
-def routing_part(analysis: dict) -> dict:
+def routing_part(analysis: dict, grid: Grid) -> dict:
     return {"routing": {"iterations": [
-        {"coupling": quantize(by_capsule_type(coupling)), "lengths": as_list(lengths)}
+        {"coupling": quantize(by_capsule_type(coupling, grid)), "lengths": rounded(lengths)}
         for coupling, lengths in zip(analysis["routing_coupling"], analysis["routing_lengths"])
     ]}}
 
 
 def digit_caps_part(analysis: dict) -> dict:
-    return {"digit_caps": {"vectors": as_list(analysis["digit_caps"]),
-                           "lengths": as_list(analysis["lengths"])},
+    return {"digit_caps": {"vectors": rounded(analysis["digit_caps"]),
+                           "lengths": rounded(analysis["lengths"])},
             "prediction": int(analysis["prediction"])}
 
 
 def reconstruction_part(analysis: dict) -> dict:
-    return {"reconstruction": as_list(analysis["reconstruction"][..., 0]),
+    return {"reconstruction": rounded(analysis["reconstruction"][..., 0]),
             "prediction": int(analysis["prediction"])}
 
 
-def full_analysis(analysis: dict) -> dict:
-    return {"input": as_list(analysis["input"]), **conv1_part(analysis),
-            **primary_caps_part(analysis), **routing_part(analysis),
+def full_analysis(analysis: dict, grid: Grid) -> dict:
+    return {"input": rounded(analysis["input"]), **conv1_part(analysis),
+            **primary_caps_part(analysis, grid), **routing_part(analysis, grid),
             **digit_caps_part(analysis), **reconstruction_part(analysis)}
+
+
+def pair_analysis(analysis: dict, grid: Grid) -> dict:
+    """MultiMNIST: the two longest capsules, and each of their digits redrawn from its own capsule."""
+    a, b = analysis["reconstructions"][..., 0]
+    return {"input": rounded(analysis["input"]), "lengths": rounded(analysis["lengths"]),
+            "top2": [int(digit) for digit in analysis["pair"]], "digit_caps": rounded(analysis["digit_caps"]),
+            "reconstructions": {"a": rounded(a), "b": rounded(b)}, **routing_part(analysis, grid)}
 
 
 def comparison(image: np.ndarray, capsnet: dict, cnn: dict) -> dict:
     """Both models' answers for one input (batch of one)."""
-    return {"input": as_list(image),
-            "capsnet": {"prediction": int(capsnet["prediction"][0]), "lengths": as_list(capsnet["lengths"][0]),
-                        "vectors": as_list(capsnet["digit_caps"][0])},
-            "cnn": {"prediction": int(cnn["prediction"][0]), "probabilities": as_list(cnn["probabilities"][0])}}
+    return {"input": rounded(image),
+            "capsnet": {"prediction": int(capsnet["prediction"][0]), "lengths": rounded(capsnet["lengths"][0]),
+                        "vectors": rounded(capsnet["digit_caps"][0])},
+            "cnn": {"prediction": int(cnn["prediction"][0]), "probabilities": rounded(cnn["probabilities"][0])}}
 
 
 def transform_sweep(parameter: str, values: list[float], digit: int, images: np.ndarray,
                     capsnet: dict, cnn: dict) -> dict:
     """One step per value: the transformed input and both models' answers."""
-    return {"parameter": parameter, "values": as_list(values), "digit": digit, "steps": [
-        {"input": as_list(image), "capsnet_lengths": as_list(lengths), "capsule": as_list(vectors[digit]),
-         "cnn_probabilities": as_list(probabilities)}
+    return {"parameter": parameter, "values": rounded(values), "digit": digit, "steps": [
+        {"input": rounded(image), "capsnet_lengths": rounded(lengths), "capsule": rounded(vectors[digit]),
+         "cnn_probabilities": rounded(probabilities)}
         for image, lengths, vectors, probabilities
         in zip(images, capsnet["lengths"], capsnet["digit_caps"], cnn["probabilities"])]}
 
@@ -79,14 +86,14 @@ def votes(details: dict, digit: int, projection: dict, field: dict, saliency: np
     per_position = evidence(u_hat, coupling[-1], digit_caps[-1], digit, tuple(field["grid"]))
     return {
         "digit": digit,
-        "points": as_list(project(u_hat[:, digit], projection)),
-        "coupling": as_list(coupling[:, :, digit]),
-        "primary_lengths": as_list(details["primary_caps_lengths"]),
-        "digit_caps": as_list(project(digit_caps[:, digit], projection)),
-        "agreement": as_list([agreement(u_hat, c, v) for c, v in zip(coupling, digit_caps)]),
-        "lengths": as_list(np.linalg.norm(digit_caps, axis=-1)),
-        "evidence": as_list(spread_over_fields(per_position, field["size"], field["stride"], field["input_side"])),
-        "saliency": as_list(saliency),
+        "points": rounded(project(u_hat[:, digit], projection)),
+        "coupling": rounded(coupling[:, :, digit]),
+        "primary_lengths": rounded(details["primary_caps_lengths"]),
+        "digit_caps": rounded(project(digit_caps[:, digit], projection)),
+        "agreement": rounded([agreement(u_hat, c, v) for c, v in zip(coupling, digit_caps)]),
+        "lengths": rounded(np.linalg.norm(digit_caps, axis=-1)),
+        "evidence": rounded(spread_over_fields(per_position, field["size"], field["stride"], field["input_side"])),
+        "saliency": rounded(saliency),
         "projection": {"method": "PCA", "images": projection["images"],
                        "explained_variance_ratio": projection["explained_variance_ratio"]},
         "receptive_field": field,
@@ -105,8 +112,8 @@ def capsule_math(details: dict, transform: np.ndarray, capsule: int, digit: int)
     iterations = []
     for b, c, v in zip(logits, couplings, digit_caps):
         s_j = np.einsum("i,id->d", c[:, digit].astype(np.float64), u_hat[:, digit].astype(np.float64))
-        iterations.append({"b": as_list(b[capsule]), "c": as_list(c[capsule]), "s_j": as_list(s_j),
-                           "s_j_length": float(np.linalg.norm(s_j)), "v_j": as_list(v[digit]),
+        iterations.append({"b": rounded(b[capsule]), "c": rounded(c[capsule]), "s_j": rounded(s_j),
+                           "s_j_length": float(np.linalg.norm(s_j)), "v_j": rounded(v[digit]),
                            "v_j_length": float(np.linalg.norm(v[digit])),
                            "agreement": float(u_hat[capsule, digit] @ v[digit])})
     lengths = details["lengths"].astype(np.float64)
@@ -114,11 +121,11 @@ def capsule_math(details: dict, transform: np.ndarray, capsule: int, digit: int)
     loss = present * np.maximum(M_PLUS - lengths, 0) ** 2 + LAMBDA * (1 - present) * np.maximum(lengths - M_MINUS, 0) ** 2
     return {
         "capsule": capsule, "digit": digit,
-        "s_i": as_list(s_i), "s_i_length": float(np.linalg.norm(s_i)),
-        "u_i": as_list(u_i), "u_i_length": float(np.linalg.norm(u_i)),
-        "W_ij": as_list(transform[capsule][:, digit * dims:(digit + 1) * dims]),  # 8 x 16
-        "u_hat": as_list(u_hat[capsule, digit]), "u_hat_length": float(np.linalg.norm(u_hat[capsule, digit])),
+        "s_i": rounded(s_i), "s_i_length": float(np.linalg.norm(s_i)),
+        "u_i": rounded(u_i), "u_i_length": float(np.linalg.norm(u_i)),
+        "W_ij": rounded(transform[capsule][:, digit * dims:(digit + 1) * dims]),  # 8 x 16
+        "u_hat": rounded(u_hat[capsule, digit]), "u_hat_length": float(np.linalg.norm(u_hat[capsule, digit])),
         "iterations": iterations,
-        "margin_loss": {"m_plus": M_PLUS, "m_minus": M_MINUS, "lambda": LAMBDA, "lengths": as_list(lengths),
-                        "present": as_list(present), "per_digit": as_list(loss), "total": float(loss.sum())},
+        "margin_loss": {"m_plus": M_PLUS, "m_minus": M_MINUS, "lambda": LAMBDA, "lengths": rounded(lengths),
+                        "present": rounded(present), "per_digit": rounded(loss), "total": float(loss.sum())},
     }

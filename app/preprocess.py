@@ -16,6 +16,9 @@ from app.decode import block_mean, decode_grey, grey_from_image
 from app.errors import ApiError
 
 BOX, FIELD = 20, 28
+# A MultiMNIST pair: two 20-pixel digits, each shifted 0..8 pixels, span 20 + |shift a - shift b|
+# pixels along an axis (3 on average): fitted into 24 and centred by mass in the 36x36 canvas.
+PAIR_BOX, PAIR_FIELD = 24, 36
 WORKING_SIDE = 160  # ink is cropped and normalised at this resolution, then fitted into the box
 MNIST_STROKE = 2.4  # typical MNIST stroke width, in pixels of the 20x20 box
 MIN_CONTRAST = 0.08  # ink closer than this to the paper's level is not a digit
@@ -159,9 +162,10 @@ def stroke_width(ink: np.ndarray) -> float:
     return 2.0 * area / boundary
 
 
-def normalise_stroke(ink: np.ndarray) -> np.ndarray:
-    """Thicken hairlines and thin out markers to MNIST's pen, measured at the final scale."""
-    target = MNIST_STROKE * max(ink.shape) / BOX
+def normalise_stroke(ink: np.ndarray, box: int = BOX) -> np.ndarray:
+    """Thicken hairlines and thin out markers to MNIST's pen, measured at the final scale (the
+    ink's longer side fitted into `box` pixels)."""
+    target = MNIST_STROKE * max(ink.shape) / box
     width = stroke_width(ink)
     if width == 0:
         return ink
@@ -179,32 +183,33 @@ def normalise_stroke(ink: np.ndarray) -> np.ndarray:
     return ink
 
 
-def centre_by_mass(digit: np.ndarray) -> np.ndarray:
-    """Place a digit of at most 20x20 in 28x28 with its centre of mass in the middle."""
+def centre_by_mass(digit: np.ndarray, side: int = FIELD) -> np.ndarray:
+    """Place a digit of at most 20x20 in 28x28 (side x side) with its centre of mass in the middle."""
     height, width = digit.shape
     total = float(digit.sum())
     rows, cols = np.indices(digit.shape)
     centre_row = float((rows * digit).sum() / total) if total else (height - 1) / 2
     centre_col = float((cols * digit).sum() / total) if total else (width - 1) / 2
-    middle = FIELD / 2  # where MNIST itself puts the centre of mass (measured: 14.0, 14.0)
-    top = int(np.clip(round(middle - centre_row), 0, FIELD - height))
-    left = int(np.clip(round(middle - centre_col), 0, FIELD - width))
-    field = np.zeros((FIELD, FIELD), dtype=np.float32)
+    middle = side / 2  # where MNIST itself puts the centre of mass (measured: 14.0, 14.0)
+    top = int(np.clip(round(middle - centre_row), 0, side - height))
+    left = int(np.clip(round(middle - centre_col), 0, side - width))
+    field = np.zeros((side, side), dtype=np.float32)
     field[top:top + height, left:left + width] = digit
     return field
 
 
-def gray_to_mnist(gray: np.ndarray) -> np.ndarray:
-    """A grey image (float 0..1, at most about a megapixel) -> float32 (28, 28) as MNIST."""
+def gray_to_mnist(gray: np.ndarray, box: int = BOX, side: int = FIELD) -> np.ndarray:
+    """A grey image (float 0..1, at most about a megapixel) -> float32 (28, 28) as MNIST: the ink
+    fitted into box x box, centred by mass in side x side (a pair: PAIR_BOX, PAIR_FIELD)."""
     ink = crop_to_ink(ink_map(gray))
     if max(ink.shape) < MIN_EXTENT:
         raise ApiError(NO_DIGIT.format(f"the only marks span {max(ink.shape)} of {max(gray.shape)} pixels"), 422)
-    ink = normalise_stroke(shrink_keeping_strokes(ink))
+    ink = normalise_stroke(shrink_keeping_strokes(ink), box)
     height, width = ink.shape
-    fit = BOX / max(height, width)
+    fit = box / max(height, width)
     digit = np.clip(resize(ink, round(width * fit), round(height * fit)), 0.0, 1.0)
     peak = float(digit.max())
-    return centre_by_mass(digit / peak if peak > 0 else digit)
+    return centre_by_mass(digit / peak if peak > 0 else digit, side)
 
 
 def to_mnist(image: Image.Image) -> np.ndarray:
@@ -214,3 +219,8 @@ def to_mnist(image: Image.Image) -> np.ndarray:
 
 def image_bytes_to_mnist(data: bytes) -> np.ndarray:
     return gray_to_mnist(decode_grey(data))
+
+
+def image_bytes_to_pair(data: bytes) -> np.ndarray:
+    """An image of two overlapping digits -> float32 (36, 36), sized like a MultiMNIST pair."""
+    return gray_to_mnist(decode_grey(data), PAIR_BOX, PAIR_FIELD)

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+import numpy as np
+
 from pydantic import (BaseModel, RootModel, BeforeValidator, ConfigDict, Field, ValidationInfo, create_model,
                       model_validator)
 
+from model.pairs import CANVAS, MAX_SHIFT, compose
 from model.transforms import TRANSFORMS
 
 Pixel = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0.0, le=1.0)]
@@ -51,6 +54,10 @@ class ImageRequest(Strict):
             raise ValueError("give exactly one of 'image' (a data URL) or 'pixels' (28x28)"
                              + (" beside the uploaded file" if uploaded else ""))
         return self
+
+    def given_pixels(self) -> np.ndarray | None:
+        """The input as float32 pixels when the request holds them (not an image to decode)."""
+        return None if self.pixels is None else np.asarray(self.pixels, np.float32)
 
 
 # One field per transform parameter, its range read from model/transforms.py's table.
@@ -127,7 +134,7 @@ class PrimaryCapsPart(BaseModel):
 
 
 class RoutingIteration(BaseModel):
-    coupling: QuantizedArray = Field(description="shape [32, 6, 6, 10]: c_ij of each primary capsule "
+    coupling: QuantizedArray = Field(description="shape [32, 6, 6, 10] (MultiMNIST: [32, 10, 10, 10]): c_ij of each primary capsule "
                                                  "(type, row, col) to each digit capsule; sums to 1 over the last axis")
     lengths: list[float] = Field(description="the 10 digit-capsule lengths after this iteration")
 
@@ -203,7 +210,11 @@ class ModelSummary(BaseModel):
     id: str = Field(description="'capsnet', 'cnn', ...: the name the commands take (--model)")
     name: str
     parameters: int
-    test_accuracy: float = Field(description="measured on the 10,000 MNIST test images at export")
+    input_shape: list[int] = Field(description="[height, width] of the input it takes")
+    test_accuracy: float = Field(description="measured at export on MNIST's test set: of the 10,000 images, "
+                                             "or for MultiMNIST of 10,000 pairs (both digits right)")
+    test_unit: Literal["images", "pairs"]
+    test_count: int = Field(description="how many test images or pairs test_accuracy counts")
     sha256: str = Field(description="of the weights file, verified at start-up")
 
 
@@ -335,3 +346,62 @@ class MistakesResponse(RootModel[list[Mistake]]):
 
 class ErrorResponse(BaseModel):
     error: str
+
+
+# MultiMNIST (model/multimnist.py): two digits on a 36x36 canvas.
+CanvasGrid = Annotated[list[Annotated[list[Pixel], Field(min_length=CANVAS, max_length=CANVAS)]],
+                       Field(min_length=CANVAS, max_length=CANVAS)]
+Shift = Annotated[int, Field(strict=True, ge=-MAX_SHIFT, le=MAX_SHIFT), WholeNumber]
+
+
+class PlacedDigit(Strict):
+    pixels: PixelGrid = Field(description="28 rows of 28 floats in 0..1, one MNIST-like digit")
+    dx: Shift = Field(0, description=f"columns right of the centre, -{MAX_SHIFT}..{MAX_SHIFT}")
+    dy: Shift = Field(0, description=f"rows down from the centre, -{MAX_SHIFT}..{MAX_SHIFT}")
+
+
+PAIR_INPUTS = [{"required": ["image"]}, {"required": ["pixels"]}, {"required": ["compose"]}]
+
+
+class PairRequest(ImageRequest):
+    """Exactly one of `image` (a data URL, fitted into 36x36 like a pair), `pixels` (36x36, as
+    is) or `compose` (two 28x28 digits placed and combined by maximum, as the pairs are made)."""
+
+    pixels: CanvasGrid = Field(None, description=f"{CANVAS} rows of {CANVAS} floats in 0..1, light ink on black")
+    compose: list[PlacedDigit] = Field(None, min_length=2, max_length=2, description=(
+        f"two digits, each placed at offset ({MAX_SHIFT} + dy, {MAX_SHIFT} + dx) in the {CANVAS}x{CANVAS} "
+        "canvas, combined by the pixel-wise maximum"))
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"oneOf": PAIR_INPUTS})
+
+    @model_validator(mode="after")
+    def one_input(self, info: ValidationInfo) -> "PairRequest":
+        uploaded = bool(info.context and info.context.get("upload"))
+        given = (self.image is not None) + (self.pixels is not None) + (self.compose is not None) + uploaded
+        if given != 1:
+            raise ValueError(f"give exactly one of 'image' (a data URL), 'pixels' ({CANVAS}x{CANVAS}) or "
+                             "'compose' (two placed digits)" + (" beside the uploaded file" if uploaded else ""))
+        return self
+
+    def given_pixels(self) -> np.ndarray | None:
+        if self.compose is None:
+            return super().given_pixels()
+        return compose(np.array([digit.pixels for digit in self.compose], np.float32),
+                       np.array([[digit.dy, digit.dx] for digit in self.compose]))
+
+
+class PairReconstructions(BaseModel):
+    a: Grid = Field(description="36 x 36 in 0..1: digit top2[0] redrawn from its own capsule")
+    b: Grid = Field(description="36 x 36 in 0..1: digit top2[1] redrawn from its own capsule")
+
+
+class PairAnalyzeResponse(BaseModel):
+    input: Grid = Field(description="36 x 36 in 0..1: what the network saw")
+    lengths: list[float] = Field(description="the 10 digit-capsule lengths")
+    top2: list[int] = Field(min_length=2, max_length=2, description="the two longest capsules, longest first")
+    digit_caps: list[list[float]] = Field(description="10 x 16")
+    reconstructions: PairReconstructions
+    routing: RoutingPart
+
+
+class PairReconstructResponse(BaseModel):
+    reconstruction: Grid = Field(description="36 x 36 in 0..1")

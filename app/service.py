@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from functools import cached_property
 from collections import OrderedDict
 from typing import Any
 from pathlib import Path
@@ -39,6 +40,7 @@ class ModelService:
     """A verified checkpoint of the zoo, loaded once per process."""
 
     model_id = ""
+    image_shape: tuple[int, ...] = IMAGE_SHAPE
 
     def __init__(self, weights_path: str | Path | None = None, **options):
         self.weights_path = Path(weights_path or card(self.model_id).checkpoint)
@@ -51,9 +53,11 @@ class ModelService:
         return self.metadata["sha256"]  # verified against the file at load
 
     def summary(self) -> dict:
+        unit = card(self.model_id).task().unit  # "images", or MultiMNIST's "pairs"
         return {"id": self.model_id, "name": card(self.model_id).name,
-                "parameters": int(self.model.count_params()),
-                "test_accuracy": self.metadata["test_accuracy"], "sha256": self.sha256}
+                "parameters": int(self.model.count_params()), "input_shape": list(self.image_shape[:2]),
+                "test_accuracy": self.metadata["test_accuracy"], "test_unit": unit,
+                "test_count": int(self.metadata.get(f"test_{unit}", 0)), "sha256": self.sha256}
 
 
 class CNNService(ModelService):
@@ -77,10 +81,13 @@ class CapsNetService(ModelService):
     """The CapsNet, its traced functions, and an LRU cache of analyses."""
 
     model_id = "capsnet"
+    analysis_keys = ANALYSIS_KEYS
+    decode_batch_sizes = DECODE_BATCH_SIZES
 
     def __init__(self, weights_path: str | Path | None = None, default_iterations: int = 3,
                  cache_size: int = 64, max_batch: int = ANALYSIS_BATCH_SIZES[-1]):
         super().__init__(weights_path, routing_iterations=default_iterations)
+        self.image_shape = tuple(self.model.image_shape)  # (28, 28, 1); MultiMNIST's (36, 36, 1)
         self.default_iterations = default_iterations
         # max_batch 1: every analysis alone, as before the batcher (for comparing)
         self.batch_sizes = tuple(size for size in ANALYSIS_BATCH_SIZES if size <= max_batch) or (1,)
@@ -89,7 +96,7 @@ class CapsNetService(ModelService):
         self._cache_lock = threading.Lock()
         self._cache: OrderedDict[tuple[str, int], dict] = OrderedDict()
         self._cache_size = cache_size
-        self._classify = compiled_forward(self.model, CLASSIFY_KEYS, IMAGE_SHAPE)
+        self._classify = compiled_forward(self.model, CLASSIFY_KEYS, self.image_shape)
         self.capsule_dim = self.model.digit_caps.capsule_dim
         self._decoder_weights: bytes | None = None
         decode = tf.function(
@@ -98,15 +105,15 @@ class CapsNetService(ModelService):
                              tf.TensorSpec([None], tf.int32)],
         )
         self._decode = Batcher(lambda capsules, digits: decode(capsules, digits).numpy(),
-                               DECODE_BATCH_SIZES, name="decode-batcher")
+                               self.decode_batch_sizes, name="decode-batcher")
 
     def warm_up(self) -> None:
         """Trace the forward passes and the decoder now, so the first user does not wait."""
-        self.analyze(np.zeros(IMAGE_SHAPE[:2], np.float32), use_cache=False)
-        self._analysis_batcher("analysis", ANALYSIS_KEYS, self.default_iterations).warm_up(
-            np.zeros((1, *IMAGE_SHAPE), np.float32))
+        self.analyze(np.zeros(self.image_shape[:2], np.float32), use_cache=False)
+        self._analysis_batcher("analysis", self.analysis_keys, self.default_iterations).warm_up(
+            np.zeros((1, *self.image_shape), np.float32))
         self._decode.warm_up(np.zeros((1, NUM_CLASSES, self.capsule_dim), np.float32), np.zeros(1, np.int32))
-        self.classify(np.zeros((1, *IMAGE_SHAPE[:2]), np.float32))
+        self.classify(np.zeros((1, *self.image_shape[:2]), np.float32))
         self.reconstruct(0, np.zeros(self.capsule_dim, np.float32))
         self.sweep(0, np.zeros(self.capsule_dim, np.float32))
         self.ready = True
@@ -133,7 +140,7 @@ class CapsNetService(ModelService):
                     self._cache.move_to_end(key)
                     return self._cache[key]
         # A cache hit has returned above: only misses wait for (and share) a batch.
-        outputs = self._analysis_batcher(kind, keys, iterations)(pixels.reshape(1, *IMAGE_SHAPE))
+        outputs = self._analysis_batcher(kind, keys, iterations)(pixels.reshape(1, *self.image_shape))
         result = {"input": pixels, **{k: v[0] for k, v in outputs.items()}}
         if use_cache:
             with self._cache_lock:
@@ -145,7 +152,7 @@ class CapsNetService(ModelService):
     def _analysis_batcher(self, kind: str, keys: tuple[str, ...], iterations: int) -> Batcher:
         """The traced pass `kind` at `iterations`, behind a batcher of its own."""
         def make() -> Batcher:
-            forward = compiled_forward(self.model, keys, IMAGE_SHAPE, routing_iterations=iterations)
+            forward = compiled_forward(self.model, keys, self.image_shape, routing_iterations=iterations)
 
             def counted(images: np.ndarray) -> dict[str, np.ndarray]:
                 self.forward_passes += 1  # one per batch: the batcher's thread alone runs it
@@ -155,8 +162,8 @@ class CapsNetService(ModelService):
 
     def analyze(self, pixels: np.ndarray, iterations: int | None = None,
                 use_cache: bool = True) -> dict[str, np.ndarray]:
-        """Every stage for one 28x28 input in 0..1, for one example (batch axis removed)."""
-        return self._cached_pass("analysis", ANALYSIS_KEYS, pixels, iterations, use_cache)
+        """Every stage for one input (image_shape[:2]) in 0..1, for one example (batch axis removed)."""
+        return self._cached_pass("analysis", self.analysis_keys, pixels, iterations, use_cache)
 
     def details(self, pixels: np.ndarray, iterations: int | None = None) -> dict[str, np.ndarray]:
         """Every vote u_hat_{j|i} (1152, 10, 16) and the routing's logits, couplings and v_j."""
@@ -168,7 +175,7 @@ class CapsNetService(ModelService):
         iterations = iterations or self.default_iterations
 
         def make():
-            @tf.function(input_signature=[tf.TensorSpec([1, *IMAGE_SHAPE], tf.float32),
+            @tf.function(input_signature=[tf.TensorSpec([1, *self.image_shape], tf.float32),
                                           tf.TensorSpec([], tf.int32)])
             def gradient(image, chosen):
                 with tf.GradientTape() as tape:
@@ -179,23 +186,28 @@ class CapsNetService(ModelService):
             return gradient
 
         gradient = self._traced("saliency", iterations, make)
-        image = tf.constant(np.asarray(pixels, np.float32).reshape(1, *IMAGE_SHAPE))
+        image = tf.constant(np.asarray(pixels, np.float32).reshape(1, *self.image_shape))
         return gradient(image, tf.constant(digit, tf.int32)).numpy()[0, ..., 0]
+
+    @cached_property
+    def primary_grid(self) -> tuple[int, int, int]:
+        """(rows, cols, capsule types): how the model orders its primary capsules."""
+        layer = next(layer for layer in self.layers() if layer["name"] == "primary_caps")
+        return (*layer["grid"], layer["capsule_types"])
 
     def receptive_field(self) -> dict:
         """Size and stride in input pixels of one primary capsule, and the capsule grid."""
         size, stride = receptive_field(capsnet_layers(self.model))
-        grid = next(layer for layer in self.layers() if layer["name"] == "primary_caps")
-        return {"size": size, "stride": stride, "grid": [*grid["grid"], grid["capsule_types"]],
-                "input_side": IMAGE_SHAPE[0]}
+        return {"size": size, "stride": stride, "grid": list(self.primary_grid),
+                "input_side": self.image_shape[0]}
 
     def classify(self, images: np.ndarray) -> dict[str, np.ndarray]:
-        """(n, 28, 28) -> lengths (n, 10), digit_caps (n, 10, 16), prediction (n,): one batched pass."""
+        """(n, height, width) -> lengths (n, 10), digit_caps (n, 10, 16), prediction (n,): one batched pass."""
         self.forward_passes += 1
         return self._classify(np.asarray(images, np.float32)[..., None])
 
     def decode(self, digits: np.ndarray, vectors: np.ndarray) -> np.ndarray:
-        """Reconstructions (n, 28, 28) from one 16-D vector per chosen digit capsule."""
+        """Reconstructions (n, height, width) from one 16-D vector per chosen digit capsule."""
         capsules = np.zeros((len(digits), NUM_CLASSES, self.capsule_dim), np.float32)
         capsules[np.arange(len(digits)), digits] = vectors
         return self._decode(capsules, np.asarray(digits, np.int32))[..., 0]
@@ -204,7 +216,7 @@ class CapsNetService(ModelService):
         return self.decode(np.array([digit]), np.asarray(vector, np.float32)[None])[0]
 
     def sweep(self, digit: int, vector: np.ndarray) -> np.ndarray:
-        """(16, 11, 28, 28): dimension d of the capsule moved by each of SWEEP_STEPS."""
+        """(16, 11, height, width): dimension d of the capsule moved by each of SWEEP_STEPS."""
         vector = np.asarray(vector, np.float32)
         dims = self.capsule_dim
         vectors = np.repeat(vector[None, None], dims, 0).repeat(len(SWEEP_STEPS), 1)
@@ -212,7 +224,7 @@ class CapsNetService(ModelService):
             vectors[dimension, :, dimension] += SWEEP_STEPS
         images = self.decode(np.full(vectors.shape[0] * vectors.shape[1], digit),
                              vectors.reshape(-1, dims))
-        return images.reshape(dims, len(SWEEP_STEPS), *IMAGE_SHAPE[:2])
+        return images.reshape(dims, len(SWEEP_STEPS), *self.image_shape[:2])
 
     def decoder_weights(self) -> bytes:
         """The decoder for the page (app/decoder_weights.py's format), made once per process."""
@@ -229,7 +241,7 @@ class CapsNetService(ModelService):
     def layers(self) -> list[dict]:
         """The architecture, read from the model object (one source of truth for the page)."""
         m = self.model
-        conv1_shape = m.conv1.compute_output_shape((None, *IMAGE_SHAPE))
+        conv1_shape = m.conv1.compute_output_shape((None, *self.image_shape))
         primary = m.primary_caps
         side = (conv1_shape[1] - primary.kernel_size) // primary.strides + 1
         return [

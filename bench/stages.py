@@ -68,14 +68,14 @@ def main(argv: list[str] | None = None) -> dict:
     fresh = lambda: common.fresh_pixels(base, rng).reshape(1, *IMAGE_SHAPE)  # noqa: E731
     body = json.dumps(common.analyze_body(base, rng))
     result = {"input": base, **{k: v[0] for k, v in analysis(fresh()).items()}}
-    answer = payloads.full_analysis(result)
+    answer = payloads.full_analysis(result, service.primary_grid)
     client = app.test_client()
 
     with app.app_context():
         stages = {
             "parse": lambda: ImageRequest.model_validate(json.loads(body)),
             "forward": lambda: analysis(fresh()),
-            "payload": lambda: payloads.full_analysis(result),
+            "payload": lambda: payloads.full_analysis(result, service.primary_grid),
             "json": lambda: app.json.response(answer).get_data(),
             "request": lambda: client.post("/api/analyze", json=common.analyze_body(base, rng)),
             "plain": lambda: plain(fresh()),

@@ -1,5 +1,5 @@
-"""MultiMNIST (paper, section 6): two digits of different classes, each shifted by up to 4 pixels
-each way inside a 36x36 canvas, overlaid by the pixel-wise maximum; and the CapsNet that reads both.
+"""MultiMNIST (paper, section 6): the CapsNet that reads two overlapping digits (the pairs
+themselves are made in model/pairs.py), and its batches, loss and pair accuracy.
 
 The network is model/'s CapsNet on 36x36 inputs (3,200 primary capsules). What changes is the
 loss: both digits are present in the margin loss, and the decoder redraws each digit from its own
@@ -13,48 +13,10 @@ import numpy as np
 from keras import ops
 
 from model.capsnet import NUM_CLASSES, CapsNet, per_replica
-from model.data import to_model_input
 from model.forward import compiled_forward
 from model.losses import margin_loss, reconstruction_loss
+from model.pairs import CANVAS_SHAPE, EVALUATION_SEED, draw_pairs, overlay
 
-DIGIT = 28
-MAX_SHIFT = 4  # pixels each way, for each digit independently
-CANVAS = DIGIT + 2 * MAX_SHIFT  # 36
-CANVAS_SHAPE = (CANVAS, CANVAS, 1)
-EVALUATION_SEED = 2017  # validation and test pairs are the same on every run and machine
-
-Pairs = tuple[np.ndarray, np.ndarray, np.ndarray]  # first (n,), second (n,), offsets (n, 2, 2)
-
-
-def draw_pairs(labels: np.ndarray, rng: np.random.Generator, shuffle: bool = True) -> Pairs:
-    """One pair per image: image k (in a random order if `shuffle`) and a random image of another
-    class, with each digit's top-left corner (row, col) in the canvas: 0..8, i.e. 4 +- 4."""
-    labels = np.asarray(labels)
-    if len(np.unique(labels)) < 2:
-        raise ValueError("MultiMNIST pairs need digits of at least two classes.")
-    first = rng.permutation(len(labels)) if shuffle else np.arange(len(labels))
-    second = rng.integers(0, len(labels), size=len(labels))
-    clash = labels[second] == labels[first]
-    while clash.any():  # redraw same-class partners: uniform over the other classes' images
-        second[clash] = rng.integers(0, len(labels), size=int(clash.sum()))
-        clash = labels[second] == labels[first]
-    offsets = rng.integers(0, 2 * MAX_SHIFT + 1, size=(len(labels), 2, 2))
-    return first, second, offsets
-
-
-def overlay(images: np.ndarray, labels: np.ndarray, first: np.ndarray, second: np.ndarray,
-            offsets: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """uint8 (N, 28, 28) MNIST images and pairs -> x float32 (n, 36, 36, 1) in 0..1, the pixel-wise
-    maximum of the two placed digits; y {"labels": int32 (n, 2), "images": (n, 2, 36, 36, 1)},
-    each digit alone in its place (what the decoder must redraw)."""
-    digits = np.stack([images[first], images[second]], axis=1)  # (n, 2, 28, 28)
-    alone = np.zeros((len(first), 2, CANVAS, CANVAS), images.dtype)
-    for canvas, digit, (top, left) in zip(alone.reshape(-1, CANVAS, CANVAS),
-                                          digits.reshape(-1, DIGIT, DIGIT), offsets.reshape(-1, 2)):
-        canvas[top:top + DIGIT, left:left + DIGIT] = digit
-    alone = to_model_input(alone)
-    pair_labels = np.stack([labels[first], labels[second]], axis=1).astype(np.int32)
-    return alone.max(axis=1), {"labels": pair_labels, "images": alone}
 
 
 class PairBatches(keras.utils.PyDataset):

@@ -232,8 +232,11 @@ def test_readiness_waits_for_the_warm_up():
     assert cold.test_client().get("/readyz").status_code == 503
     cold.extensions["models"]["capsnet"].warm_up()
     waiting = cold.test_client().get("/readyz")
-    assert waiting.status_code == 503 and "cnn" in waiting.get_json()["error"]  # both models, not one
+    assert waiting.status_code == 503 and "cnn" in waiting.get_json()["error"]  # every model, not one
     cold.extensions["models"]["cnn"].warm_up()
+    waiting = cold.test_client().get("/readyz")
+    assert waiting.status_code == 503 and waiting.get_json()["error"].endswith("multimnist.")
+    cold.extensions["models"]["multimnist"].warm_up()
     assert cold.test_client().get("/readyz").status_code == 200
 
 

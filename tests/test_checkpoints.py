@@ -34,3 +34,17 @@ def test_shipped_checkpoint_reaches_99_3_percent_on_the_subset(subset, model_id)
     report = accuracy_report(model, images, labels)
     assert report["images"] == 2000
     assert report["accuracy"] >= 0.993, report
+
+
+def test_shipped_multimnist_checkpoint_measures_as_recorded_on_subset_pairs(subset):
+    """2,000 pairs made from the subset as the test pairs are made from the test set: the pair
+    accuracy agrees with the 10,000-pair figure in the metadata within sampling error (3.5 sd)."""
+    from model.multimnist import accuracy_report as pair_accuracy
+
+    images, labels, _ = subset
+    model, metadata = load_model("multimnist")
+    assert metadata["sha256"] == sha256_of(card("multimnist").checkpoint)
+    report = pair_accuracy(model, images, labels)
+    expected = metadata["test_accuracy"]
+    assert report["pairs"] == 2000 and metadata["test_pairs"] == 10000
+    assert abs(report["accuracy"] - expected) <= 3.5 * (expected * (1 - expected) / 2000) ** 0.5, report

@@ -67,8 +67,8 @@ def schema_cannot_tell_valid(case) -> bool:
     if case.operation.path not in IMAGE_ENDPOINTS:
         return False
     body = case.body
-    return not (case.media_type == "application/json" and isinstance(body, dict)
-                and body.get("pixels") is not None and body.get("image") is None)
+    return not (case.media_type == "application/json" and isinstance(body, dict) and body.get("image") is None
+                and (body.get("pixels") is not None or body.get("compose") is not None))
 
 
 @schema.parametrize()
@@ -135,7 +135,15 @@ sweep_bodies = st.one_of(image_bodies, st.fixed_dictionaries(
     {"pixels": st.just([[0.5] * 28] * 28), "parameter": json_scalars, "values": st.one_of(
         json_junk, st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=45))},
     optional={"transform": transforms, "digit": json_scalars}))
-BODIES = {"/api/compare": compare_bodies, "/api/transform-sweep": sweep_bodies}
+placed_digits = st.fixed_dictionaries({"pixels": almost_pixels}, optional={"dx": json_scalars, "dy": json_scalars})
+pair_bodies = st.one_of(
+    image_bodies,
+    st.fixed_dictionaries({"pixels": st.lists(st.lists(pixel_values, min_size=36, max_size=36), min_size=36,
+                                              max_size=36)}),
+    st.fixed_dictionaries({"compose": st.one_of(json_junk, st.lists(placed_digits, max_size=3))},
+                          optional={"pixels": json_junk, "routing_iterations": json_scalars}),
+)
+BODIES = {"/api/compare": compare_bodies, "/api/transform-sweep": sweep_bodies, "/api/multi/analyze": pair_bodies}
 HOSTILE_JSON = [(path, BODIES.get(path, image_bodies)) for path in IMAGE_ENDPOINTS] + [
     (path, capsule_bodies) for path in CAPSULE_ENDPOINTS]
 

@@ -14,8 +14,9 @@ from numpy.lib.stride_tricks import sliding_window_view
 from test_train import gallery, run_module, tiny_npz
 
 from model.losses import margin_loss
-from model.multimnist import (CANVAS_SHAPE, MultiCapsNet, PairBatches, accuracy_report, build_multimnist,
-                              draw_pairs, evaluation_batches, overlay, same_pair, training_batches)
+from model.multimnist import (MultiCapsNet, PairBatches, accuracy_report, build_multimnist, evaluation_batches,
+                              same_pair, training_batches)
+from model.pairs import CANVAS_SHAPE, compose, draw_pairs, overlay
 from model.zoo import card
 
 # ---------------------------------------------------------------- the pairs
@@ -72,6 +73,21 @@ def test_overlay_of_real_digits_against_padding():
         np.testing.assert_allclose(y["images"][k, :, :, :, 0], alone, atol=1e-6)
         np.testing.assert_allclose(x[k, :, :, 0], np.maximum(*alone), atol=1e-6)
     np.testing.assert_array_equal(y["labels"], np.stack([labels[first], labels[second]], 1))
+
+
+def test_compose_places_by_shift_from_the_centre():
+    a = np.zeros((28, 28), np.float32)
+    a[0, 0] = 0.25  # the digit's top-left pixel
+    b = np.zeros((28, 28), np.float32)
+    b[27, 27], b[0, 0] = 0.5, 1.0
+    # a shifted (dy, dx) = (-4, 3): corner at (0, 7); b at (4, -4): corner (8, 0)
+    canvas = compose(np.stack([a, b]), np.array([[-4, 3], [4, -4]]))
+    assert canvas.shape == (36, 36)
+    expected = np.zeros((36, 36), np.float32)
+    expected[0, 7], expected[8, 0], expected[35, 27] = 0.25, 1.0, 0.5
+    np.testing.assert_array_equal(canvas, expected)
+    # unshifted, the two coincide at (4, 4) and the maximum wins
+    assert compose(np.stack([a, b]), np.zeros((2, 2), int))[4, 4] == 1.0
 
 
 def test_training_pairs_change_every_epoch():

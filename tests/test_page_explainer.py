@@ -396,7 +396,8 @@ def test_canvases_that_carry_meaning_are_described_for_the_current_input(any_pag
 
 
 def test_only_the_announcer_is_live_and_it_speaks_once_per_analysis(page):
-    live = ["announce", "status-notice", "status-notice"]  # the status lines' errors: the input's, the claims'
+    # the status lines' errors: the input's, the claims', the two digits'
+    live = ["announce", "status-notice", "status-notice", "status-notice"]
     assert sorted(page.evaluate(LIVE)) == live
     page.evaluate("""() => {
         window.announced = 0;

@@ -157,6 +157,13 @@ export const reconstruct = (digit, vector, signal) =>
 export const sweep = (digit, vector, signal) =>
   postJSON('/api/sweep', { digit, vector }, signal);
 
+/** Two overlapping digits (MultiMNIST): body is {pixels} | {image} | {compose: [two digits]}. */
+export const multiAnalyze = (body, signal) => postJSON('/api/multi/analyze', body, signal);
+
+/** The MultiMNIST decoder on one digit capsule's vector. */
+export const multiReconstruct = (digit, vector, signal) =>
+  postJSON('/api/multi/reconstruct', { digit, vector }, signal);
+
 /** Both models (CapsNet and the baseline CNN) on a 28x28 input, after `transform`. */
 export const compare = (pixels, transform, signal) =>
   postJSON('/api/compare', { pixels, transform }, signal);

@@ -74,7 +74,8 @@ export class ClaimsSection {
     this.loaded = true;
     this.robustness.load();
     try {
-      const models = await api.getJSON('/api/models');
+      // the two MNIST models compared here; MultiMNIST's pair model has its own section
+      const models = (await api.getJSON('/api/models')).filter((m) => m.test_unit === 'images');
       $('claims-models').textContent = `Compared: ${models.map((m) => `${m.name}, ${(m.parameters / 1e6).toFixed(2)} M parameters, `
         + `${(100 * m.test_accuracy).toFixed(2)}% MNIST test accuracy`).join('; ')}.`;
     } catch (err) {

@@ -12,6 +12,7 @@ import { MistakesView } from './mistakes.js';
 import { Walkthrough } from './walkthrough.js';
 import { UrlState } from './urlstate.js';
 import { TableOfContents } from './toc.js';
+import { MultiSection } from './multi.js';
 
 const $ = (id) => document.getElementById(id);
 const status = new StatusLine($('status'));
@@ -121,6 +122,8 @@ function applyGeometry(info) {
   state.iterations = geo.iterations;
   $('routing-iterations').value = String(geo.iterations);
   walkthrough.setGeometry(geo);
+  // Two digits at once (MultiMNIST): asks its own model only once it is near the screen.
+  new MultiSection($('multi'), { digitSize: geo.input[0], halfRange: geo.sliderHalfRange });
   urlState = new UrlState({
     shape: geo.input,
     onRestore: restore,

@@ -1,0 +1,34 @@
+"""/api/multi/*: the MultiMNIST CapsNet (two overlapping digits), served like the MNIST one."""
+from __future__ import annotations
+
+import numpy as np
+from flask import Blueprint, current_app, jsonify
+
+from app import payloads
+from app.encoding import rounded
+from app.endpoints import register
+from app.inputs import json_body, read_image_request
+from app.multi_service import MultiMNISTService
+from app.preprocess import image_bytes_to_pair
+from app.schemas import CapsuleRequest, PairRequest
+
+bp = Blueprint("multi", __name__)
+
+
+def multimnist() -> MultiMNISTService:
+    return current_app.extensions["models"]["multimnist"]
+
+
+def multi_analyze():
+    pixels, body = read_image_request(PairRequest, image_bytes_to_pair)
+    service = multimnist()
+    return jsonify(payloads.pair_analysis(service.analyze(pixels, body.routing_iterations), service.primary_grid))
+
+
+def multi_reconstruct():
+    capsule = CapsuleRequest.model_validate(json_body())
+    image = multimnist().reconstruct(capsule.digit, np.asarray(capsule.vector, np.float32))
+    return jsonify(reconstruction=rounded(image))
+
+
+register(bp, globals())
