@@ -87,7 +87,7 @@ limit_request_field_size = 8190
 
 # Logs to stdout/stderr, as containers expect; one access-log line per request, with its
 # duration in microseconds (%(D)s).
-accesslog = "-"
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(D)sus "%(a)s"'

@@ -172,6 +172,10 @@ export function parseDecoder(buffer, kernel = null) {
 }
 
 let loading = null;
+let loaded = null;
+
+/** The page's Decoder if its weights are in by now, else null (the server decodes meanwhile). */
+export const loadedDecoder = () => loaded;
 
 /** The page's one Decoder, or null when the weights cannot be had (the server decodes then).
  * The browser's HTTP cache keeps the file (ETag: the checkpoint's hash). */
@@ -181,7 +185,8 @@ export function loadDecoder(url = '/api/decoder') {
       .then(async (response) => {
         if (!response.ok) throw new Error(`${url}: ${response.status}`);
         const [buffer, kernel] = await Promise.all([response.arrayBuffer(), loadKernel(1)]);
-        return parseDecoder(buffer, kernel);
+        loaded = parseDecoder(buffer, kernel);
+        return loaded;
       })
       .catch((err) => {
         console.warn(`The page decodes on the server: ${err.message}`);

@@ -230,3 +230,17 @@ export function legendLabels(min, max) {
   const digits = max - min < 0.1 ? 3 : 2;
   return [0, 0.25, 0.5, 0.75, 1].map((t) => fmt(min + t * (max - min), digits));
 }
+
+/** The least and greatest of every `step`-th value from `offset` on, over several arrays
+ * (one digit capsule's couplings in every routing iteration). */
+export function strideRange(arrays, offset, step) {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const data of arrays) {
+    for (let i = offset; i < data.length; i += step) {
+      if (data[i] < min) min = data[i];
+      if (data[i] > max) max = data[i];
+    }
+  }
+  return { min, max };
+}

@@ -1,6 +1,7 @@
 // Routing by agreement: step or play through the routing iterations.
 import {
   decodeQ, renderAtlas, renderLegend, hitTest, placeMarker, fmt, widen, legendLabels, capsuleAtlas, reserveAtlas,
+  strideRange,
 } from './heatmap.js';
 import { renderBars, argmax } from './bars.js';
 import { moveCapsule } from './primary.js';
@@ -175,15 +176,7 @@ export class RoutingView {
   /** Colour range: 0..1, or stretched to the couplings to digit d over all iterations. */
   colourRange(d) {
     if (!this.stretch) return { min: 0, max: 1 };
-    let min = Infinity;
-    let max = -Infinity;
-    for (const it of this.iterations) {
-      const { data } = it.coupling;
-      for (let i = d; i < data.length; i += this.digits) {
-        if (data[i] < min) min = data[i];
-        if (data[i] > max) max = data[i];
-      }
-    }
+    const { min, max } = strideRange(this.iterations.map((it) => it.coupling.data), d, this.digits);
     return widen(min, max);
   }
 

@@ -3,7 +3,7 @@
 import * as api from './api.js';
 import { renderGray, fmt } from './heatmap.js';
 import { drawSweepGrid } from './sweep-grid.js';
-import { loadDecoder } from './decoder.js';
+import { loadDecoder, loadedDecoder } from './decoder.js';
 
 export class ReconstructionView {
   /**
@@ -34,8 +34,6 @@ export class ReconstructionView {
     this.sweepShown = false;
     this.reconQueue = new api.LatestQueue(onError);
     this.sweepQueue = new api.LatestQueue(onError);
-    this.decoder = null; // the page's own decoder once its weights are in; until then (or without) the server's
-    loadDecoder().then((decoder) => { this.decoder = decoder; });
     this.buildSliders();
 
     els.digit.addEventListener('change', () => {
@@ -117,8 +115,16 @@ export class ReconstructionView {
     return this.inputs.map((input) => Number(input.value));
   }
 
+  /** The page's own decoder once its weights are in; until then (or without) the server's. */
+  get decoder() {
+    return loadedDecoder();
+  }
+
   /** analysis: the /api/analyze answer; digit: the capsule to decode (null: the prediction). */
   setData(analysis, digit = null) {
+    // The 2.8 MB of weights wait until the first analysis is drawn: they no longer delay it.
+    const idle = window.requestIdleCallback || ((run) => setTimeout(run, 0));
+    if (!this.vectors) idle(() => loadDecoder(), { timeout: 1000 });
     this.vectors = analysis.digit_caps.vectors;
     this.prediction = analysis.prediction;
     const d = digit ?? analysis.prediction;
