@@ -9,6 +9,8 @@ Every value can be changed from the environment without editing this file:
     GUNICORN_TIMEOUT        seconds a worker may stay silent, model loading included (default 120)
     GUNICORN_MAX_REQUESTS   recycle a worker after this many requests (default 0: never)
     GUNICORN_LOG_LEVEL      debug, info, warning, error (default info)
+    GUNICORN_ACCESS_LOG     where each request is logged: "-" stdout (default), a file, or empty
+                            for none (e.g. when nginx in front logs them)
     TF_NUM_INTRAOP_THREADS  TensorFlow threads per operation in each worker (default cores // workers)
     TF_NUM_INTEROP_THREADS  TensorFlow operations run at once in each worker (default 1)
 
