@@ -62,7 +62,7 @@ class ImageRequest(Strict):
 
 # One field per transform parameter, its range read from model/transforms.py's table.
 Transform = create_model("Transform", __config__=ConfigDict(extra="forbid"), **{
-    name: (float, Field(None, ge=spec.minimum, le=spec.maximum, allow_inf_nan=False,
+    name: (float, Field(None, ge=spec.minimum, le=spec.maximum, allow_inf_nan=False, strict=True,
                         description=f"{spec.description} ({spec.unit}; default {spec.default})"))
     for name, spec in TRANSFORMS.items()})
 Transform.__doc__ = "Input transforms, applied in the order thickness, scale, shear, rotation, translation."
@@ -87,7 +87,7 @@ def _values_in_each_parameters_range(schema: dict) -> None:
 class TransformSweepRequest(ImageRequest):
     model_config = ConfigDict(extra="forbid", json_schema_extra=_values_in_each_parameters_range)
     parameter: Literal[tuple(TRANSFORMS)] = Field(description="the transform parameter to sweep")
-    values: list[Annotated[float, Field(allow_inf_nan=False)]] = Field(
+    values: list[Annotated[float, Field(allow_inf_nan=False, strict=True)]] = Field(
         min_length=1, max_length=41, description="1 to 41 values, each in the parameter's range")
     digit: Annotated[int, Field(strict=True, ge=0, le=9), WholeNumber] = Field(
         None, description="the digit capsule to follow; default: the CapsNet's prediction untransformed")

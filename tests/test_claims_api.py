@@ -101,6 +101,8 @@ def test_transform_sweep_is_one_batched_pass_per_model(app, client):
     ({"transform": {"thickness": 2.5}}, "thickness"),
     ({"transform": {"zoom": 1}}, "zoom"),
     ({"transform": {"rotation": "NaN"}}, "rotation"),
+    ({"transform": {"dy": True}}, "dy"),  # a boolean is not a number (JSON Schema agrees)
+    ({"transform": {"shear": "0.1"}}, "shear"),
 ])
 def test_out_of_range_transforms_get_a_422_naming_field_and_range(client, body, field):
     response = client.post("/api/compare", json={"pixels": pixels(0), **body})
@@ -114,6 +116,7 @@ def test_out_of_range_transforms_get_a_422_naming_field_and_range(client, body, 
     {"parameter": "rotation", "values": [200]},
     {"parameter": "spin", "values": [1]},
     {"parameter": "dx", "values": [1], "digit": 10},
+    {"parameter": "dx", "values": [True]},
     {"values": [1]},
 ])
 def test_bad_sweeps_get_a_422(client, body):

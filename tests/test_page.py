@@ -157,6 +157,20 @@ def wait_until_changed(locator, before: np.ndarray, timeout_s: float = 20) -> np
         time.sleep(0.1)
 
 
+def wait_until_drawn(locator, timeout_s: float = 20) -> np.ndarray:
+    """The image once drawn and steady: not uniform, and the same in two screenshots in a row
+    (a lazy section draws its images only once scrolled into view)."""
+    deadline = time.monotonic() + timeout_s
+    before = pixels(locator)
+    while True:
+        time.sleep(0.2)
+        after = pixels(locator)
+        if np.ptp(after) > 0 and after.shape == before.shape and np.array_equal(after, before):
+            return after
+        assert time.monotonic() < deadline, "the image was not drawn"
+        before = after
+
+
 # ------------------------------------------------------------------ tests
 
 def test_page_loads_under_csp_and_fills_every_panel(page, live_server):
@@ -293,7 +307,7 @@ def test_gallery_requests_use_pixels(page):
 def test_slider_redraws_the_reconstruction(page):
     reconstruction = page.get_by_test_id("reconstruction")
     reconstruction.scroll_into_view_if_needed()
-    original = pixels(reconstruction)
+    original = wait_until_drawn(reconstruction)
     slider = page.get_by_test_id("slider-0")
     value = float(slider.input_value())
     assert float(slider.get_attribute("min")) == pytest.approx(value - 0.25, abs=0.011)
