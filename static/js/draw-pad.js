@@ -1,6 +1,21 @@
 // The drawing canvas: white, round, slightly soft strokes on black, like MNIST ink.
 // Mouse, touch and pen all arrive as Pointer Events; the canvas has touch-action: none.
 
+/** One segment of white ink, soft-edged like MNIST's pen (a dot when from === to); `brush`
+ * sets the softness, `width` the line (the brush times the pen's pressure, if any). */
+export function penStroke(ctx, from, to, width, brush) {
+  ctx.save();
+  Object.assign(ctx, {
+    strokeStyle: '#fff', lineCap: 'round', lineJoin: 'round', lineWidth: width,
+    shadowColor: 'rgba(255, 255, 255, 0.9)', shadowBlur: brush * 0.3,
+  });
+  ctx.beginPath();
+  ctx.moveTo(from.x, from.y);
+  ctx.lineTo(to.x + (from === to ? 0.01 : 0), to.y);
+  ctx.stroke();
+  ctx.restore();
+}
+
 export class DrawPad extends EventTarget {
   constructor(canvas, { size = 280, brush = 22 } = {}) {
     super();
@@ -64,20 +79,7 @@ export class DrawPad extends EventTarget {
   }
 
   stroke(from, to) {
-    const { ctx } = this;
-    ctx.save();
-    ctx.strokeStyle = '#fff';
-    ctx.fillStyle = '#fff';
-    ctx.lineCap = 'round';
-    ctx.lineJoin = 'round';
-    ctx.shadowColor = 'rgba(255, 255, 255, 0.9)';
-    ctx.shadowBlur = this.brush * 0.3;
-    ctx.lineWidth = this.brush * to.p;
-    ctx.beginPath();
-    ctx.moveTo(from.x, from.y);
-    ctx.lineTo(to.x + (from === to ? 0.01 : 0), to.y);
-    ctx.stroke();
-    ctx.restore();
+    penStroke(this.ctx, from, to, this.brush * to.p, this.brush);
     this.hasInk = true;
   }
 

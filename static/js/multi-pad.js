@@ -3,6 +3,7 @@
 // arrow keys by up to `maxShift` pixels. The pad shows each layer in its pen's colour; the
 // network sees the pixel-wise maximum of the two layers, at the model's size.
 
+import { penStroke } from './draw-pad.js';
 import { Layer } from './multi-layer.js';
 
 export const PENS = ['a', 'b'];
@@ -131,17 +132,7 @@ export class MultiPad extends EventTarget {
 
   stroke(from, to) {
     const layer = this.layer();
-    const { ctx } = layer;
-    ctx.save();
-    Object.assign(ctx, {
-      strokeStyle: '#fff', lineCap: 'round', lineJoin: 'round', lineWidth: this.brush,
-      shadowColor: 'rgba(255, 255, 255, 0.9)', shadowBlur: this.brush * 0.3,
-    });
-    ctx.beginPath();
-    ctx.moveTo(from.x, from.y);
-    ctx.lineTo(to.x + (from === to ? 0.01 : 0), to.y);
-    ctx.stroke();
-    ctx.restore();
+    penStroke(layer.ctx, from, to, this.brush, this.brush);
     layer.hasInk = true;
   }
 
