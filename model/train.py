@@ -79,6 +79,7 @@ class ExportBest(keras.callbacks.Callback):
                 "initial": self.args.learning_rate, "decay_per_epoch": self.args.lr_decay,
                 "steps_per_epoch": self.steps_per_epoch,
                 "current": float(keras.ops.convert_to_numpy(optimizer.learning_rate)),
+                "schedule": self.state.get("learning_rate_schedule", []),
             },
             "seed": self.args.seed,
             "conv_dtype": self.args.conv_dtype or "float32",
@@ -136,6 +137,7 @@ def train(args: argparse.Namespace) -> dict:
         initial_epoch = 0
         if args.resume and not state_path.exists():
             initial_epoch, state = resume_from_export(model, optimizer, args.output, steps_per_epoch)
+    record_schedule(state, args)
     print(f"{card(args.model).name}: {model.count_params():,} parameters; training on {len(x_fit)} images, "
           f"validating on {len(x_val)}", flush=True)
     model.fit(
@@ -145,6 +147,14 @@ def train(args: argparse.Namespace) -> dict:
                    ExportBest(args, test_set, steps_per_epoch, state)],
     )
     return read_metadata(args.output)
+
+
+def record_schedule(state: dict, args: argparse.Namespace) -> None:
+    """Note each learning-rate schedule with the epoch it starts from: a resumed run may change it."""
+    schedule = state.setdefault("learning_rate_schedule", [])
+    current = {"initial": args.learning_rate, "decay_per_epoch": args.lr_decay}
+    if not schedule or {key: schedule[-1][key] for key in current} != current:
+        schedule.append({"from_epoch": int(state.get("epochs", 0)) + 1, **current})
 
 
 def distribution_scope():
@@ -176,8 +186,12 @@ def resume_from_export(model: keras.Model, optimizer, output: str, steps_per_epo
     epochs = int(metadata["epochs"])
     optimizer.iterations.assign(epochs * steps_per_epoch)
     print(f"resuming from {output} after {epochs} epochs", flush=True)
-    state = {"training_seconds": metadata.get("training_seconds", 0.0),
+    state = {"training_seconds": metadata.get("training_seconds", 0.0), "epochs": epochs,
              "best_validation_accuracy": metadata.get("validation_accuracy", -1.0)}
+    rate = metadata.get("learning_rate")
+    if rate:  # exports before the schedule was recorded had one schedule from epoch 1
+        state["learning_rate_schedule"] = rate.get("schedule") or [
+            {"from_epoch": 1, "initial": rate["initial"], "decay_per_epoch": rate["decay_per_epoch"]}]
     if "validation_loss" in metadata:  # older exports lack it; absent counts as +inf (strict JSON)
         state["best_validation_loss"] = metadata["validation_loss"]
     return epochs, state

@@ -100,14 +100,16 @@ def test_resume_from_an_exported_checkpoint(tmp_path):
     trained = build_capsnet()
     output = tmp_path / "capsnet.weights.h5"
     export_weights(trained, output, {"epochs": 3, "training_seconds": 12.5,
-                                     "validation_accuracy": 0.25, "validation_loss": 0.04})
+                                     "validation_accuracy": 0.25, "validation_loss": 0.04,
+                                     "learning_rate": {"initial": 1e-3, "decay_per_epoch": 0.9}})
     model = build_capsnet()
     optimizer = keras.optimizers.Adam(learning_rate_schedule(1e-3, 0.9, steps_per_epoch=7))
     model.compile(optimizer=optimizer, jit_compile=False)
     epochs, state = resume_from_export(model, optimizer, str(output), steps_per_epoch=7)
     assert epochs == 3
-    assert state == {"training_seconds": 12.5, "best_validation_accuracy": 0.25,
-                     "best_validation_loss": 0.04}
+    assert state == {"training_seconds": 12.5, "epochs": 3, "best_validation_accuracy": 0.25,
+                     "best_validation_loss": 0.04,
+                     "learning_rate_schedule": [{"from_epoch": 1, "initial": 1e-3, "decay_per_epoch": 0.9}]}
     # 3 epochs * 7 steps = 21 iterations -> lr = 1e-3 * 0.9^3 = 7.29e-4
     assert int(optimizer.iterations.numpy()) == 21
     assert float(optimizer.learning_rate.numpy()) == pytest.approx(7.29e-4, rel=1e-5)
@@ -286,11 +288,16 @@ def test_train_resume_and_evaluate_command_lines(tmp_path):
     state = json.loads((backup / "training_state.json").read_text())
     assert state["epochs"] == 1 and [h["epoch"] for h in state["history"]] == [1]
 
-    resumed = run_module("model.train", *common, "--resume", "--epochs", "2")
+    assert state["learning_rate_schedule"] == [{"from_epoch": 1, "initial": 1e-3, "decay_per_epoch": 0.9}]
+
+    resumed = run_module("model.train", *common, "--resume", "--epochs", "2", "--lr-decay", "0.5")
     # it continues with epoch 2 instead of starting over
     assert "Epoch 2/2" in resumed and "Epoch 1/2" not in resumed
     state = json.loads((backup / "training_state.json").read_text())
     assert state["epochs"] == 2 and [h["epoch"] for h in state["history"]] == [1, 2]
+    # the changed decay is recorded from the epoch it applies to
+    assert state["learning_rate_schedule"] == [{"from_epoch": 1, "initial": 1e-3, "decay_per_epoch": 0.9},
+                                               {"from_epoch": 2, "initial": 1e-3, "decay_per_epoch": 0.5}]
     metadata = json.loads(meta_file.read_text())
     # exported again only when epoch 2 did better: higher accuracy, or equal and lower loss
     first, second = ((h["val_accuracy"], -h["val_loss"]) for h in state["history"])
