@@ -22,7 +22,8 @@ def multimnist() -> MultiMNISTService:
 def multi_analyze():
     pixels, body = read_image_request(PairRequest, image_bytes_to_pair)
     service = multimnist()
-    return jsonify(payloads.pair_analysis(service.analyze(pixels, body.routing_iterations), service.primary_grid))
+    analysis = service.analyze(pixels, body.routing_iterations)
+    return jsonify(payloads.pair_analysis(analysis, service.primary_grid, service.receptive_field()))
 
 
 def multi_reconstruct():

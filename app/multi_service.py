@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from app.service import CapsNetService
 
-# The stages the section shows; the traced graph prunes Conv1, the primary capsules' own outputs
-# and the decoder's pass for the single predicted digit.
-PAIR_KEYS = ("routing_coupling", "routing_lengths", "digit_caps", "lengths", "pair", "reconstructions")
+# The stages the section shows; the traced graph prunes Conv1, the primary capsules' vectors
+# and the decoder's pass for the single predicted digit. Their lengths weigh the routing shares.
+PAIR_KEYS = ("primary_caps_lengths", "routing_coupling", "routing_lengths", "digit_caps", "lengths", "pair",
+             "reconstructions")
 
 
 class MultiMNISTService(CapsNetService):

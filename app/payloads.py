@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from app.encoding import rounded, quantize
+from model.routing_share import coupling_shares, position_shares
 
 Grid = tuple[int, int, int]  # how the model orders its primary capsules: (row, col, type)
 
@@ -50,12 +51,26 @@ def full_analysis(analysis: dict, grid: Grid) -> dict:
             **digit_caps_part(analysis), **reconstruction_part(analysis)}
 
 
-def pair_analysis(analysis: dict, grid: Grid) -> dict:
+def pair_analysis(analysis: dict, grid: Grid, field: dict) -> dict:
     """MultiMNIST: the two longest capsules, and each of their digits redrawn from its own capsule."""
     a, b = analysis["reconstructions"][..., 0]
     return {"input": rounded(analysis["input"]), "lengths": rounded(analysis["lengths"]),
             "top2": [int(digit) for digit in analysis["pair"]], "digit_caps": rounded(analysis["digit_caps"]),
-            "reconstructions": {"a": rounded(a), "b": rounded(b)}, **routing_part(analysis, grid)}
+            "reconstructions": {"a": rounded(a), "b": rounded(b)}, **routing_part(analysis, grid),
+            **routing_shares_part(analysis, grid, field)}
+
+
+def routing_shares_part(analysis: dict, grid: Grid, field: dict) -> dict:
+    """Per iteration: the length-weighted share of the votes to each digit, and to each of the two
+    chosen ones per grid position, in full precision (the quantised couplings are too coarse);
+    with the capsules' receptive field, to place the grid on the input."""
+    weights, (a, b) = analysis["primary_caps_lengths"], analysis["pair"]
+    iterations = []
+    for coupling in analysis["routing_coupling"]:
+        positions = position_shares(coupling, weights, grid)
+        iterations.append({"overall": rounded(coupling_shares(coupling, weights)),
+                           "a": rounded(positions[..., a]), "b": rounded(positions[..., b])})
+    return {"routing_shares": {"iterations": iterations, "receptive_field": field}}
 
 
 def comparison(image: np.ndarray, capsnet: dict, cnn: dict) -> dict:

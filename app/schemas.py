@@ -394,6 +394,19 @@ class PairReconstructions(BaseModel):
     b: Grid = Field(description="36 x 36 in 0..1: digit top2[1] redrawn from its own capsule")
 
 
+class PairRoutingShares(BaseModel):
+    overall: list[float] = Field(description="10: each digit's share of all votes, each primary capsule weighted "
+                                             "by its length: sum_i |u_i| c_ij / sum_i |u_i|; 1/10 each before routing")
+    a: Grid = Field(description="10 x 10: digit top2[0]'s share of the votes of the capsules at each position "
+                                "of the primary-capsule grid, weighted the same way")
+    b: Grid = Field(description="10 x 10: the same for digit top2[1]")
+
+
+class PairRoutingSharesPart(BaseModel):
+    iterations: list[PairRoutingShares]
+    receptive_field: dict = Field(description="size and stride in input pixels of a primary capsule, its grid")
+
+
 class PairAnalyzeResponse(BaseModel):
     input: Grid = Field(description="36 x 36 in 0..1: what the network saw")
     lengths: list[float] = Field(description="the 10 digit-capsule lengths")
@@ -401,6 +414,7 @@ class PairAnalyzeResponse(BaseModel):
     digit_caps: list[list[float]] = Field(description="10 x 16")
     reconstructions: PairReconstructions
     routing: RoutingPart
+    routing_shares: PairRoutingSharesPart
 
 
 class PairReconstructResponse(BaseModel):

@@ -73,6 +73,34 @@ def test_routing_iterations_are_couplings_over_the_10x10_grid(pair):
     np.testing.assert_allclose(dequantize(iterations[0]["coupling"]), 0.1, atol=1e-6)
 
 
+def test_routing_shares_are_the_models_couplings_weighted_by_primary_lengths(app, pair):
+    """Recomputed by hand from the model's own outputs: at each grid position (rows, cols of the
+    3,200 capsules ordered row, col, type), sum over the 32 types of |u_i| c_ij / sum of |u_i|."""
+    _, _, answer = pair
+    outputs = app.extensions["models"]["multimnist"].model(np.asarray(answer["input"], np.float32)[None, ..., None])
+    coupling = np.asarray(outputs["routing_coupling"], np.float64)[0]  # (3, 3200, 10)
+    weights = np.asarray(outputs["primary_caps_lengths"], np.float64)[0].reshape(10, 10, 32)
+    a, b = answer["top2"]
+    shares = answer["routing_shares"]["iterations"]
+    assert len(shares) == 3
+    for served, c in zip(shares, coupling):
+        c = c.reshape(10, 10, 32, 10)
+        by_position = np.einsum("rctj,rct->rcj", c, weights) / weights.sum(-1)[..., None]
+        np.testing.assert_allclose(served["a"], by_position[..., a], atol=2e-5)
+        np.testing.assert_allclose(served["b"], by_position[..., b], atol=2e-5)
+        overall = np.einsum("rctj,rct->j", c, weights) / weights.sum()
+        np.testing.assert_allclose(served["overall"], overall, atol=2e-5)
+        assert sum(served["overall"]) == pytest.approx(1.0, abs=1e-4)
+    # routing starts from an even split: 1/10 of every vote to every digit, everywhere
+    np.testing.assert_allclose(shares[0]["overall"], 0.1, atol=1e-6)
+    np.testing.assert_allclose(shares[0]["a"], 0.1, atol=1e-6)
+    # the grid's place on the input: 9x9 kernels, strides 1 and 2 -> 17x17 pixels, 2 apart
+    assert answer["routing_shares"]["receptive_field"] == {"size": 17, "stride": 2, "grid": [10, 10, 32],
+                                                           "input_side": 36}
+    # and later iterations move away from it (by how much is the model's business)
+    assert np.abs(np.asarray(shares[-1]["a"]) - 0.1).max() > 1e-4
+
+
 def test_reconstruct_redraws_any_capsule_like_the_analysis(client, pair):
     _, _, answer = pair
     a = answer["top2"][0]

@@ -334,6 +334,53 @@ def test_a_digit_the_network_did_not_choose_is_redrawn_from_its_own_capsule(page
     assert_shows_image(page, "multi-absent", multi.last(RECONSTRUCT)[1]["reconstruction"])
 
 
+def routing_cell(field: dict, row: int, col: int, scale: int = 2) -> tuple[int, int]:
+    """(y, x) on a routing map of the centre of grid position (row, col)'s square: the square is
+    one stride wide, centred on its capsules' receptive field, the map `scale` units per pixel."""
+    corner = (field["size"] - field["stride"]) / 2 * scale
+    half = field["stride"] * scale / 2
+    return int(corner + row * field["stride"] * scale + half), int(corner + col * field["stride"] * scale + half)
+
+
+def test_where_routing_moved_the_votes_is_the_servers_measure(page, multi):
+    body, answer = multi.open()
+    shares = answer["routing_shares"]
+    iterations = shares["iterations"]
+    assert body["routing_iterations"] == len(iterations)  # the page asks for the count it offers
+    select = page.get_by_test_id("multi-routing-iteration")
+    expect(select).to_have_value(str(len(iterations)))  # the last iteration first
+    a, b = answer["top2"]
+    last = iterations[-1]
+    summary = page.get_by_test_id("multi-routing-summary")
+    expect(summary).to_contain_text(f"{100 * last['overall'][a]:.2f}% of their votes to {a} (a)")
+    expect(summary).to_contain_text(f"{100 * last['overall'][b]:.2f}% to {b} (b)")
+    # The square that moved most is in full colour: the pen's towards the digit, grey away from it.
+    moved = {pen: np.asarray(last[pen]) - 0.1 for pen in ("a", "b")}
+    pen = max(moved, key=lambda p: np.abs(moved[p]).max())
+    row, col = np.unravel_index(np.abs(moved[pen]).argmax(), moved[pen].shape)
+    y, x = routing_cell(shares["receptive_field"], row, col)
+    colour = canvas_rgb(page, f"multi-routing-{pen}")[y, x]
+    full = {"a": [255, 140, 30], "b": [60, 150, 255]}[pen] if moved[pen][row, col] > 0 else [200, 200, 200]
+    np.testing.assert_allclose(colour, full, atol=2)
+    biggest = 100 * moved[pen][row, col]
+    expect(summary).to_contain_text(f"{biggest:+.2f} points for {pen}".replace("-", "\u2212"))
+
+    # Iteration 1 is the even split: no square coloured, only the grey input.
+    select.select_option("1")
+    expect(summary).to_have_text(re.compile(r"^Iteration 1: every primary capsule splits its vote evenly, 10% "))
+    plain = canvas_rgb(page, "multi-routing-a")
+    assert np.ptp(plain, axis=-1).max() == 0 and plain.max() > 0, "iteration 1 should show the grey input only"
+
+    # Asking for one iteration re-analyses the same pair with routing_iterations 1.
+    sent = multi.count(ANALYZE)
+    page.get_by_test_id("multi-routing-runs").select_option("1")
+    multi.settle()
+    assert multi.count(ANALYZE) == sent + 1
+    body, answer = multi.last(ANALYZE)
+    assert body["routing_iterations"] == 1 and len(answer["routing_shares"]["iterations"]) == 1
+    assert select.locator("option").count() == 1
+
+
 def test_the_servers_error_shows_in_the_sections_own_status_line(page_and_errors):
     page, errors = page_and_errors
     errors.allow(r"status of 422")

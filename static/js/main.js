@@ -123,7 +123,9 @@ function applyGeometry(info) {
   $('routing-iterations').value = String(geo.iterations);
   walkthrough.setGeometry(geo);
   // Two digits at once (MultiMNIST): asks its own model only once it is near the screen.
-  new MultiSection($('multi'), { digitSize: geo.input[0], halfRange: geo.sliderHalfRange });
+  new MultiSection($('multi'), {
+    digitSize: geo.input[0], halfRange: geo.sliderHalfRange, iterationsRange: geo.iterationsRange, iterations: geo.iterations,
+  });
   urlState = new UrlState({
     shape: geo.input,
     onRestore: restore,

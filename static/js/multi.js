@@ -1,7 +1,7 @@
 // "Two digits at once": the paper's Figure 5, live, on the CapsNet trained on MultiMNIST.
 // Two pens (or two gallery digits dragged over each other) -> POST /api/multi/analyze -> the
-// ten capsule lengths, the two longest, each redrawn from its own capsule; sliders and the
-// absent digit ask POST /api/multi/reconstruct. Nothing is asked before the section is near
+// ten capsule lengths, the two longest, each redrawn from its own capsule, and where routing moved
+// the votes; sliders and the absent digit ask POST /api/multi/reconstruct. Nothing is asked before the section is near
 // the screen; errors show in the section's own status line.
 import * as api from './api.js';
 import { StatusLine } from './status.js';
@@ -11,6 +11,7 @@ import { loadGalleryIndex, loadPixels, galleryImage } from './gallery.js';
 import { MultiPad, PENS } from './multi-pad.js';
 import { MultiSliders } from './multi-sliders.js';
 import { AbsentDigitView } from './multi-absent.js';
+import { RoutingSharesView } from './multi-routing.js';
 import { asImage, drawOverlay } from './multi-draw.js';
 
 const $ = (id) => document.getElementById(id);
@@ -18,8 +19,11 @@ const DRAW_DEBOUNCE_MS = 150;
 const signed = (v) => (v > 0 ? `+${v}` : (v < 0 ? `\u2212${-v}` : '0'));
 
 export class MultiSection {
-  /** digitSize: the size of one MNIST digit (/api/model's input); halfRange: the sliders' reach. */
-  constructor(section, { digitSize, halfRange }) {
+  /**
+   * digitSize: the size of one MNIST digit (/api/model's input); halfRange: the sliders' reach;
+   * iterationsRange, iterations: the routing iterations the server allows, and its default.
+   */
+  constructor(section, { digitSize, halfRange, iterationsRange, iterations }) {
     this.section = section;
     this.digitSize = digitSize;
     this.status = new StatusLine($('multi-status'));
@@ -45,6 +49,10 @@ export class MultiSection {
     this.absent = new AbsentDigitView({
       digit: $('multi-absent-digit'), canvas: $('multi-absent'), note: $('multi-absent-note'),
     }, { submit: (task) => this.run(this.absentQueue, task, { abortCurrent: true }) });
+    this.routing = new RoutingSharesView({
+      runs: $('multi-routing-runs'), iteration: $('multi-routing-iteration'),
+      a: $('multi-routing-a'), b: $('multi-routing-b'), summary: $('multi-routing-summary'),
+    }, { range: iterationsRange, iterations, onRuns: () => this.schedule(0) });
     const observer = new IntersectionObserver((entries) => {
       if (!entries[entries.length - 1].isIntersecting) return;
       observer.disconnect();
@@ -182,7 +190,7 @@ export class MultiSection {
     }
     this.run(this.analysis, async (signal) => {
       const started = performance.now();
-      const result = await api.multiAnalyze(body, signal);
+      const result = await api.multiAnalyze({ ...body, routing_iterations: this.routing.runs }, signal);
       if (signal.aborted) return;
       this.render(result);
       this.status.set(`Analysed in ${Math.round(performance.now() - started)} ms.`, 'ok');
@@ -210,6 +218,7 @@ export class MultiSection {
     for (const pen of PENS) this.showReconstruction(pen, asImage(result.reconstructions[pen]));
     this.sliders.setCapsules(result.top2, result.digit_caps);
     this.absent.setResult(result);
+    this.routing.setResult(result, input);
   }
 
   /** Reconstruction a or b (the analysis', or the sliders'), alone and in the overlay. */
