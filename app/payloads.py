@@ -4,9 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from app.encoding import rounded, quantize
-from model.routing_share import coupling_shares, position_shares
-
-Grid = tuple[int, int, int]  # how the model orders its primary capsules: (row, col, type)
+from model.routing_share import Grid, coupling_shares, position_shares
 
 
 def by_capsule_type(per_capsule: np.ndarray, grid: Grid) -> np.ndarray:

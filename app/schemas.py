@@ -112,6 +112,7 @@ class CapsuleRequest(Strict):
 
 # Responses: documented in the OpenAPI document and checked against real answers in the tests.
 Grid = list[list[float]]
+ReceptiveField = Annotated[dict, Field(description="size and stride in input pixels of a primary capsule, its grid")]
 
 
 class QuantizedArray(BaseModel):
@@ -319,7 +320,7 @@ class VotesResponse(BaseModel):
                                        "through every routing iteration")
     projection: dict = Field(description="how the 2-D axes were made: PCA over `images` test digits, "
                                          "and the share of the votes' variance each axis keeps")
-    receptive_field: dict = Field(description="size and stride in input pixels of a primary capsule, its grid")
+    receptive_field: ReceptiveField
 
 
 class DimensionsResponse(BaseModel):
@@ -404,7 +405,7 @@ class PairRoutingShares(BaseModel):
 
 class PairRoutingSharesPart(BaseModel):
     iterations: list[PairRoutingShares]
-    receptive_field: dict = Field(description="size and stride in input pixels of a primary capsule, its grid")
+    receptive_field: ReceptiveField
 
 
 class PairAnalyzeResponse(BaseModel):

@@ -17,16 +17,16 @@ from model.checkpoint import load_model
 from model.data import load_mnist
 from model.zoo import MODELS
 
-Grid = tuple[int, int, int]  # the model's order of primary capsules: (rows, cols, types)
+Grid = tuple[int, int, int]  # how the model orders its primary capsules: (rows, cols, types)
 
 
 def coupling_shares(coupling: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """coupling (..., capsules, digits), weights |u_i| (..., capsules) -> (..., digits):
     sum_i |u_i| c_ij / sum_i |u_i|. Sums to 1 over the digits, like each capsule's couplings."""
-    weights = np.asarray(weights, np.float64)
+    coupling, weights = np.asarray(coupling, np.float64), np.asarray(weights, np.float64)
     total = weights.sum(-1)[..., None]
-    weighted = np.einsum("...ij,...i->...j", np.asarray(coupling, np.float64), weights)
-    plain = np.asarray(coupling, np.float64).mean(-2)  # no length anywhere: every capsule alike
+    weighted = np.einsum("...ij,...i->...j", coupling, weights)
+    plain = coupling.mean(-2)  # no length anywhere: every capsule alike
     return np.where(total > 0, weighted / np.where(total > 0, total, 1.0), plain)
 
 
@@ -49,11 +49,10 @@ def routing_report(model, images: np.ndarray, labels: np.ndarray, task) -> dict:
     reaches the true digit(s), and the mean |c_ij - 1/digits| over all capsules and digits."""
     from model.forward import compiled_forward
     batches = task.evaluation_batches(images, labels, 100)
-    x, _ = batches[0]
-    forward = compiled_forward(model, ("routing_coupling", "primary_caps_lengths"), x.shape[1:])
-    to_true, moved, count = 0.0, 0.0, 0
+    forward, to_true, moved, count = None, 0.0, 0.0, 0
     for index in range(len(batches)):
-        x, y = batches[index]
+        x, y = batches[index]  # each batch is made (pairs overlaid) once
+        forward = forward or compiled_forward(model, ("routing_coupling", "primary_caps_lengths"), x.shape[1:])
         out = forward(x)
         coupling = out["routing_coupling"]  # (n, iterations, capsules, digits)
         shares = coupling_shares(coupling, out["primary_caps_lengths"][:, None, :])  # (n, it, digits)
@@ -61,9 +60,7 @@ def routing_report(model, images: np.ndarray, labels: np.ndarray, task) -> dict:
         to_true += np.take_along_axis(shares, digits[:, None, :], axis=-1).sum(-1).sum(0)
         moved += np.abs(coupling - 1.0 / coupling.shape[-1]).mean(axis=(2, 3)).sum(0)
         count += len(x)
-    digits_per_example = true_digits(batches[0][1]).shape[1]
-    return {"examples": count, "true_digits": digits_per_example,
-            "uniform": digits_per_example / coupling.shape[-1],
+    return {"examples": count, "true_digits": digits.shape[1], "uniform": digits.shape[1] / coupling.shape[-1],
             "share_to_true": (to_true / count).tolist(), "mean_shift": (moved / count).tolist()}
 
 

@@ -4,7 +4,7 @@
 import { decodeQ, fromNested } from './heatmap.js';
 import { PEN_RGB } from './multi-pad.js';
 
-const GREY = 0.3; // the input, dimmed so that the reconstructions stand out on it
+export const GREY = 0.3; // the input, dimmed so that the reconstructions (or routing maps) stand out on it
 
 /** An image of the API's answer as {shape: [h, w], data}. */
 export function asImage(x) {

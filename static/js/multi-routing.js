@@ -4,10 +4,10 @@
 // The numbers are the server's (POST /api/multi/analyze, routing_shares), in full precision.
 import { fmt } from './heatmap.js';
 import { PEN_RGB } from './multi-pad.js';
+import { GREY } from './multi-draw.js';
 
 const SCALE = 2; // canvas units per input pixel: a field's centre may fall between two pixels
 const AWAY_RGB = [200, 200, 200]; // votes that moved away from the digit
-const GREY = 0.3; // the input, dimmed as in the overlay
 const points = (share) => 100 * share; // shares as percentages of the votes
 
 export class RoutingSharesView {
@@ -58,7 +58,6 @@ export class RoutingSharesView {
     const reach = Math.max(...moved.a.map(Math.abs), ...moved.b.map(Math.abs));
     for (const pen of ['a', 'b']) this.paint(pen, moved[pen], reach, result.routing_shares.receptive_field);
     this.els.summary.textContent = this.describe(k, shares, even, moved, reach);
-    this.els.summary.dataset.iteration = String(k);
   }
 
   /** The input in dim grey; each grid position a stride-wide square at its field's centre. */
@@ -94,10 +93,10 @@ export class RoutingSharesView {
     const [a, b] = this.result.top2;
     const evenText = `${fmt(points(even), 0)}%`;
     if (reach <= 0) return `Iteration ${k}: every primary capsule splits its vote evenly, ${evenText} to each digit capsule.`;
-    const largest = ['a', 'b'].map((pen) => moved[pen].reduce((best, m) => (Math.abs(m) > Math.abs(best) ? m : best), 0));
-    const pen = Math.abs(largest[0]) >= Math.abs(largest[1]) ? 'a' : 'b';
+    // the move of size `reach` (a's first on a tie)
+    const pen = moved.a.some((m) => Math.abs(m) === reach) ? 'a' : 'b';
+    const big = moved[pen].find((m) => Math.abs(m) === reach);
     const sign = (v) => (v >= 0 ? '+' : '');
-    const big = largest[pen === 'a' ? 0 : 1];
     return `Iteration ${k}: weighted by their length, the primary capsules give `
       + `${fmt(points(shares.overall[a]), 2)}% of their votes to ${a} (a) and ${fmt(points(shares.overall[b]), 2)}% `
       + `to ${b} (b), against ${evenText} each before routing. The largest move at one position: `

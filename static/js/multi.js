@@ -1,8 +1,8 @@
 // "Two digits at once": the paper's Figure 5, live, on the CapsNet trained on MultiMNIST.
 // Two pens (or two gallery digits dragged over each other) -> POST /api/multi/analyze -> the
 // ten capsule lengths, the two longest, each redrawn from its own capsule, and where routing moved
-// the votes; sliders and the absent digit ask POST /api/multi/reconstruct. Nothing is asked before the section is near
-// the screen; errors show in the section's own status line.
+// the votes; sliders and the absent digit ask POST /api/multi/reconstruct. Nothing is asked
+// before the section is near the screen; errors show in the section's own status line.
 import * as api from './api.js';
 import { StatusLine } from './status.js';
 import { renderGray } from './heatmap.js';
