@@ -7,7 +7,7 @@ PYTHON := $(VENV)/bin/python
 PIP := $(PYTHON) -m pip
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install install-dev chromium servers run test bench
+.PHONY: install install-dev npm chromium servers run test bench
 
 $(PYTHON):
 	$(SYSTEM_PYTHON) -m venv $(VENV)
@@ -16,8 +16,16 @@ $(PYTHON):
 install: $(PYTHON)
 	$(PIP) install --quiet -r requirements.txt
 
-install-dev: $(PYTHON)
+install-dev: $(PYTHON) npm
 	$(PIP) install --quiet -r requirements-dev.txt
+	npm ci --no-audit --no-fund --loglevel=warn >/dev/null
+
+# Debian's node and npm: the page tests' accessibility check runs axe-core, pinned in package.json
+# and package-lock.json and installed into node_modules/ by `npm ci` (install-dev).
+npm:
+	@command -v npm >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nodejs npm; }
 
 # Debian's Chromium for the browser tests (Playwright's own browser download does not work offline).
 chromium:

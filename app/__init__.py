@@ -28,6 +28,9 @@ def create_app(config: dict | None = None) -> Flask:
         DIMENSIONS=str(CHECKPOINTS / "dimensions.json"),
         ROUTING_ITERATIONS=3,
         MAX_BATCH=8,  # analyses of concurrent requests sharing one forward pass (1: none share)
+        MAX_WAITING=64,  # calls queued for one forward pass before the next is answered 429
+        COSTLY_SLOTS=2,  # costly requests (app/endpoints.py) running at once in a worker ...
+        COSTLY_WAITING=2,  # ... and waiting for a slot; one more is answered 429 (app/busy.py)
         WARM_UP=True,
         MAX_CONTENT_LENGTH=UPLOAD_LIMIT,
     )
@@ -38,15 +41,18 @@ def create_app(config: dict | None = None) -> Flask:
     from app.service import CapsNetService, CNNService
 
     # Every checkpoint is verified against its metadata's sha256 before anything is served.
-    iterations, max_batch = int(app.config["ROUTING_ITERATIONS"]), int(app.config["MAX_BATCH"])
-    models = {"capsnet": CapsNetService(app.config["CHECKPOINT"], iterations, max_batch=max_batch),
+    iterations = int(app.config["ROUTING_ITERATIONS"])
+    batching = {"max_batch": int(app.config["MAX_BATCH"]), "max_waiting": int(app.config["MAX_WAITING"])}
+    models = {"capsnet": CapsNetService(app.config["CHECKPOINT"], iterations, **batching),
               "cnn": CNNService(app.config["CNN_CHECKPOINT"]),
-              "multimnist": MultiMNISTService(app.config["MULTIMNIST_CHECKPOINT"], iterations, max_batch=max_batch)}
+              "multimnist": MultiMNISTService(app.config["MULTIMNIST_CHECKPOINT"], iterations, **batching)}
     if app.config["WARM_UP"]:
         for service in models.values():
             service.warm_up()
     app.extensions["models"] = models
     app.extensions["capsnet"] = models["capsnet"]
+    from app.busy import Gate
+    app.extensions["gate"] = Gate(int(app.config["COSTLY_SLOTS"]), int(app.config["COSTLY_WAITING"]))
 
     from app import api, health, multi, pages
     from app.errors import register_error_handlers

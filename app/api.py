@@ -2,6 +2,8 @@
 loaded models (app/service.py) and to the JSON shapes of app/payloads.py."""
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 from flask import Blueprint, current_app, jsonify, request
 
@@ -39,10 +41,16 @@ def capsule_of_request() -> CapsuleRequest:
     return CapsuleRequest.model_validate(json_body())
 
 
-def cacheable(body, etag: str | None = None):
-    """Answers that change only with the checkpoints: ETag = the verified weights' sha256."""
-    response = jsonify(body)
-    response.set_etag(etag or capsnet().sha256)
+def cacheable(body):
+    """A JSON answer that changes only with the checkpoints, the code or a re-measured table."""
+    return conditional(jsonify(body))
+
+
+def conditional(response):
+    """ETag = a hash of this answer's own bytes and path: it changes with the content whatever
+    changed it, and no two resources share one; If-None-Match answers 304."""
+    digest = hashlib.sha256(request.path.encode() + b"\0" + response.get_data())
+    response.set_etag(digest.hexdigest()[:32])
     response.cache_control.public = True
     response.cache_control.max_age = 3600
     return response.make_conditional(request)
@@ -66,8 +74,7 @@ def model_info():
 
 def models():
     services = current_app.extensions["models"].values()
-    return cacheable([service.summary() for service in services],
-                     etag="-".join(service.sha256[:16] for service in services))
+    return cacheable([service.summary() for service in services])
 
 
 def conv1_kernels():
@@ -106,11 +113,7 @@ def reconstruct():
 
 def decoder():
     """The decoder's weights in app/decoder_weights.py's binary format, cached like the kernels."""
-    response = current_app.response_class(capsnet().decoder_weights(), mimetype="application/octet-stream")
-    response.set_etag(capsnet().sha256)
-    response.cache_control.public = True
-    response.cache_control.max_age = 3600
-    return response.make_conditional(request)
+    return conditional(current_app.response_class(capsnet().decoder_weights(), mimetype="application/octet-stream"))
 
 
 def sweep():
@@ -142,7 +145,7 @@ def transform_sweep():
 
 def robustness():
     table = verified_table(current_app.config["ROBUSTNESS"], robustness_command.COMMAND)
-    return cacheable(table, etag=capsnet().sha256[:16] + "-" + cnn().sha256[:16])
+    return cacheable(table)
 
 
 def votes():

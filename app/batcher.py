@@ -7,6 +7,9 @@ returning a dict of arrays or one array with that axis) on a thread of its own. 
 start-up, so no request pays for a new shape), runs the function once and hands each caller
 its own rows.
 
+A full queue refuses: with `max_waiting` calls already queued, the next raises app/busy.py's
+Busy (a 429) at once rather than waiting behind them.
+
 When to run: a lone request never waits. Only while requests are arriving together (the last
 batch held more than one call, or calls queued up while it ran) does the thread wait for more
 to join, since the next one is then likely on its way: up to `window_s` in all, and no longer
@@ -21,6 +24,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from app.busy import Busy
 
 Output = dict[str, np.ndarray] | np.ndarray
 
@@ -52,9 +57,10 @@ class Batcher:
     """One forward pass for the calls that arrive together; see the module's docstring."""
 
     def __init__(self, function: Callable[..., Output], sizes: Sequence[int], window_s: float = 0.002,
-                 gap_s: float = 0.0005, name: str = "batcher"):
+                 gap_s: float = 0.0005, name: str = "batcher", max_waiting: int = 64):
         self.function = function
         self.sizes = tuple(sorted(set(sizes)))
+        self.max_waiting = max_waiting
         self.window_s = window_s
         self.gap_s = gap_s
         self.passes = 0  # forward passes run
@@ -63,6 +69,7 @@ class Batcher:
         self._queue: deque[_Call] = deque()
         self._condition = threading.Condition()
         self._busy = False  # calls arrived together recently: worth waiting for more
+        self.name = name
         self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
         self._thread.start()
 
@@ -80,6 +87,8 @@ class Batcher:
         """`function(*arrays)`, possibly computed together with other callers' rows."""
         call = _Call(tuple(np.asarray(a) for a in arrays), len(arrays[0]))
         with self._condition:
+            if len(self._queue) >= self.max_waiting:
+                raise Busy(f"{len(self._queue)} requests are waiting for {self.name}")
             self._queue.append(call)
             self._condition.notify()
         call.done.wait()

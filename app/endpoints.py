@@ -8,6 +8,7 @@ from flask import Blueprint
 from pydantic import BaseModel
 
 from app import schemas
+from app.busy import gated
 
 
 @dataclass(frozen=True)
@@ -19,17 +20,22 @@ class Endpoint:
     response: type[BaseModel] | None = None  # None: not JSON (HTML) or free-form
     request: type[BaseModel] | None = None  # a JSON body validated by this model
     upload: bool = False  # also takes multipart/form-data with a file field `image`
-    cacheable: bool = False  # ETag = the verified checkpoint's sha256
+    cacheable: bool = False  # ETag = a hash of the answer's body; If-None-Match answers 304
     errors: tuple[int, ...] = ()  # statuses besides 200 that the endpoint can answer
     media_type: str = "application/json"
+    # Many times an analysis' work (a 41-value sweep, a gradient through routing): rate-limited per
+    # client by deploy/ (nginx, the Kubernetes ingress) and admitted a few at a time by the server.
+    costly: bool = False
 
 
-INPUT_ERRORS = (400, 413, 415, 422)
+BUSY = 429  # the server's own queue is full (app/busy.py), or a proxy's per-client rate limit
+INPUT_ERRORS = (400, 413, 415, 422, BUSY)
+CAPSULE_ERRORS = (400, 415, 422, BUSY)
 DECODER_FORMAT = ("The decoder's weights for running it in the browser (static/js/decoder.js), float16: "
                   "b'CAPSDEC1', a little-endian uint32 H, H bytes of JSON (dtype, capsules, capsule_dim, "
                   "image_shape, sha256, sweep_perturbations, and per layer: name, inputs, units, activation, kernel and bias "
                   "as [byte offset, count] into the data that follows; kernels inputs x units, row-major), "
-                  "then the float16 data (about 2.8 MB). ETag = the checkpoint's sha256")
+                  "then the float16 data (about 2.8 MB). ETag: a hash of these bytes")
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("model_info", "GET", "/api/model", "Architecture read from the model object, the ranges the "
              "API accepts, and the checkpoint's metadata", schemas.ModelResponse, cacheable=True),
@@ -52,22 +58,22 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              "predicted capsule", schemas.ReconstructionResponse, schemas.ImageRequest, upload=True,
              errors=INPUT_ERRORS),
     Endpoint("reconstruct", "POST", "/api/reconstruct", "Decode one digit capsule's 16-D vector (the sliders)",
-             schemas.ReconstructResponse, schemas.CapsuleRequest, errors=(400, 415, 422)),
+             schemas.ReconstructResponse, schemas.CapsuleRequest, errors=CAPSULE_ERRORS),
     Endpoint("decoder", "GET", "/api/decoder", DECODER_FORMAT, cacheable=True,
              media_type="application/octet-stream"),
     Endpoint("sweep", "POST", "/api/sweep", "The paper's Figure 4: each dimension perturbed by -0.25..+0.25 "
-             "in steps of 0.05", schemas.SweepResponse, schemas.CapsuleRequest, errors=(400, 415, 422)),
+             "in steps of 0.05", schemas.SweepResponse, schemas.CapsuleRequest, errors=CAPSULE_ERRORS),
     Endpoint("compare", "POST", "/api/compare", "The CapsNet and the CNN on the same (optionally transformed) "
              "input", schemas.CompareResponse, schemas.CompareRequest, upload=True, errors=INPUT_ERRORS),
     Endpoint("transform_sweep", "POST", "/api/transform-sweep", "One transform parameter swept over up to 41 "
              "values: both models in one batched pass each", schemas.TransformSweepResponse,
-             schemas.TransformSweepRequest, upload=True, errors=INPUT_ERRORS),
+             schemas.TransformSweepRequest, upload=True, errors=INPUT_ERRORS, costly=True),
     Endpoint("robustness", "GET", "/api/robustness", "Both models' test accuracy under each transform, "
              "measured by `python -m model.robustness` on the served checkpoints",
              schemas.RobustnessResponse, cacheable=True, errors=(503,)),
     Endpoint("votes", "POST", "/api/votes", "The votes u_hat_{j|i} for one digit capsule in 2-D at every routing "
              "iteration, the agreement per digit, the evidence and saliency maps", schemas.VotesResponse,
-             schemas.VotesRequest, upload=True, errors=(*INPUT_ERRORS, 503)),
+             schemas.VotesRequest, upload=True, errors=(*INPUT_ERRORS, 503), costly=True),
     Endpoint("capsule_math", "POST", "/api/capsule-math", "The numbers behind one primary capsule i and one digit "
              "capsule j: squash, u_hat = W u, every routing iteration, the margin loss",
              schemas.CapsuleMathResponse, schemas.CapsuleMathRequest, upload=True, errors=INPUT_ERRORS),
@@ -81,7 +87,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              schemas.PairAnalyzeResponse, schemas.PairRequest, upload=True, errors=INPUT_ERRORS),
     Endpoint("multi_reconstruct", "POST", "/api/multi/reconstruct", "MultiMNIST: decode one digit capsule's "
              "16-D vector to 36x36 (the sliders; any digit, present or not)", schemas.PairReconstructResponse,
-             schemas.CapsuleRequest, errors=(400, 415, 422)),
+             schemas.CapsuleRequest, errors=CAPSULE_ERRORS),
     Endpoint("openapi", "GET", "/api/openapi.json", "This document"),
     Endpoint("healthz", "GET", "/healthz", "The process answers"),
     Endpoint("readyz", "GET", "/readyz", "200 once this worker's models are loaded, verified and traced",
@@ -92,8 +98,15 @@ ENDPOINTS: tuple[Endpoint, ...] = (
 
 
 def register(blueprint: Blueprint, views: dict) -> None:
-    """Route every endpoint whose view lives in `views` (a blueprint module's globals())."""
+    """Route every endpoint whose view lives in `views` (a blueprint module's globals()); a
+    costly one runs inside the server's gate (app/busy.py), so that no more than a few do at once."""
     for endpoint in ENDPOINTS:
         if endpoint.view in views:
-            blueprint.add_url_rule(endpoint.path, endpoint.view, views[endpoint.view],
+            view = views[endpoint.view]
+            blueprint.add_url_rule(endpoint.path, endpoint.view, gated(view) if endpoint.costly else view,
                                    methods=[endpoint.method])
+
+
+def costly_paths() -> list[str]:
+    """What deploy/nginx.conf and the Kubernetes ingress rate-limit per client (a test compares)."""
+    return [endpoint.path for endpoint in ENDPOINTS if endpoint.costly]

@@ -9,9 +9,9 @@ from werkzeug.exceptions import HTTPException
 class ApiError(Exception):
     """A request the API refuses, with the HTTP status that says why."""
 
-    def __init__(self, message: str, status: int = 400):
+    def __init__(self, message: str, status: int = 400, headers: dict[str, str] | None = None):
         super().__init__(message)
-        self.message, self.status = message, status
+        self.message, self.status, self.headers = message, status, headers or {}
 
 
 def describe_validation_error(error: ValidationError) -> str:
@@ -33,7 +33,7 @@ def describe_validation_error(error: ValidationError) -> str:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def api_error(error: ApiError):
-        return jsonify(error=error.message), error.status
+        return jsonify(error=error.message), error.status, error.headers
 
     @app.errorhandler(ValidationError)
     def validation_error(error: ValidationError):

@@ -12,6 +12,8 @@ ERRORS = {400: "Bad request: no file, malformed JSON, truncated image",
           413: "Too large: body over the cap, or too many pixels",
           415: "Unsupported media type: not an image, or not JSON/multipart",
           422: "Invalid values: NaN, wrong shape, out of range, no digit found",
+          429: "Too many requests: this worker's queue is full, or a proxy's per-client rate limit "
+               "was reached (Retry-After says when to try again)",
           503: "Not ready: the models are loading, or a stored table does not match them"}
 
 
@@ -33,21 +35,21 @@ def _without_null_defaults(schema):
 
 
 def _multipart(model, definitions: dict) -> dict:
-    """The upload form: the file, plus the request model's fields as form values (a transform's
-    parameters as fields of their own, `values` repeated)."""
+    """The upload form: the file, plus the request model's fields other than its inputs (the file
+    is the input) as form values (a transform's parameters as fields of their own, `values` repeated)."""
     properties = {"image": {"type": "string", "format": "binary",
                             "description": "PNG, JPEG, GIF, BMP or WebP; any size, colour or polarity"}}
     own = definitions[model.__name__]["properties"]
     for name, schema in own.items():
-        if name in ("image", "pixels"):
+        if name in model.inputs:
             continue
         if name == "transform":
             properties |= definitions["Transform"]["properties"]
         else:
             properties[name] = schema
-    required = [name for name in definitions[model.__name__].get("required", []) if name not in ("image", "pixels")]
+    required = [name for name in definitions[model.__name__].get("required", []) if name not in model.inputs]
     return {"type": "object", "required": ["image", *required], "properties": properties,
-            "additionalProperties": False}
+            "additionalProperties": False, **model.form_constraints}
 
 
 def _operation(endpoint: Endpoint, definitions: dict) -> dict:

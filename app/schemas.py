@@ -1,7 +1,7 @@
 """Request bodies, validated by pydantic: a clear 422 for NaN, wrong shapes or ranges."""
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 import numpy as np
 
@@ -32,27 +32,40 @@ PixelGrid = Annotated[list[Annotated[list[Pixel], Field(min_length=28, max_lengt
                      Field(min_length=28, max_length=28)]
 
 
-IMAGE_OR_PIXELS = [{"required": ["image"]}, {"required": ["pixels"]}]
+# A data URL of an image in base64 (RFC 4648: whole 4-character groups, '=' padding only at the end),
+# so that an empty or malformed one is refused by the schema, not discovered at run time.
+DATA_URL_PATTERN = (r"^data:(image/[A-Za-z0-9_.+-]+)?(;[A-Za-z0-9_=.+-]+)*;base64,"
+                    r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)$")
+
+
+def one_of_inputs(schema: dict, model: type["ImageRequest"]) -> None:
+    """The schema says what `one_input` enforces: exactly one of the model's `inputs`."""
+    schema["oneOf"] = [{"required": [name]} for name in model.inputs]
 
 
 class ImageRequest(Strict):
     """Exactly one of `image` (a data URL, preprocessed like MNIST) or `pixels` (used as is);
     in a multipart upload the file field `image` takes their place (see `one_input`)."""
 
+    # The fields that each hold the whole input. A multipart upload's file replaces them all, so its
+    # form takes none of them (app/openapi.py) and only the request's other fields beside the file.
+    inputs: ClassVar[tuple[str, ...]] = ("image", "pixels")
+    form_constraints: ClassVar[dict] = {}  # what the upload form's schema must say besides its fields
+
     # No `null` in the schema: an explicit null is refused like any other wrong type.
-    image: str = Field(None, description="data:image/...;base64,... e.g. canvas.toDataURL()",
-                       max_length=14_000_000, pattern=r"^data:(image/[\w.+-]+)?(;[\w=.+-]+)*;base64,")
+    image: str = Field(None, description="data:image/...;base64,... e.g. canvas.toDataURL(): the "
+                       "base64 of an image file (PNG, JPEG, GIF, BMP or WebP)", max_length=14_000_000,
+                       pattern=DATA_URL_PATTERN)
     pixels: PixelGrid = Field(None, description="28 rows of 28 floats in 0..1, light ink on black, as MNIST")
     routing_iterations: Iterations = Field(None, description="1 to 10; default 3")
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"oneOf": IMAGE_OR_PIXELS})
+    model_config = ConfigDict(extra="forbid", json_schema_extra=one_of_inputs)
+    inputs_said: ClassVar[str] = "'image' (a data URL) or 'pixels' (28x28)"
 
     @model_validator(mode="after")
     def one_input(self, info: ValidationInfo) -> "ImageRequest":
-        uploaded = bool(info.context and info.context.get("upload"))
-        given = (self.image is not None) + (self.pixels is not None) + uploaded
-        if given != 1:
-            raise ValueError("give exactly one of 'image' (a data URL) or 'pixels' (28x28)"
-                             + (" beside the uploaded file" if uploaded else ""))
+        uploaded = bool(info.context and info.context.get("upload"))  # the file: app/inputs.py's form_fields
+        if not uploaded and sum(getattr(self, name) is not None for name in self.inputs) != 1:
+            raise ValueError(f"give exactly one of {self.inputs_said}")
         return self
 
     def given_pixels(self) -> np.ndarray | None:
@@ -76,16 +89,22 @@ class CompareRequest(ImageRequest):
     transform: Transform = Field(None, description="applied to the input before both models see it")
 
 
-def _values_in_each_parameters_range(schema: dict) -> None:
-    """Say in the schema what `values_in_range` enforces: the values' range follows `parameter`."""
-    schema["allOf"] = [{"oneOf": IMAGE_OR_PIXELS}, {"oneOf": [
-        {"properties": {"parameter": {"const": name},
-                        "values": {"items": {"minimum": spec.minimum, "maximum": spec.maximum}}}}
-        for name, spec in TRANSFORMS.items()]}]
+def values_follow_parameter() -> dict:
+    """What `values_in_range` enforces, as a schema: the values' range follows `parameter` (in the
+    JSON body and in the upload form alike, app/openapi.py)."""
+    return {"oneOf": [{"properties": {"parameter": {"const": name},
+                                      "values": {"items": {"minimum": spec.minimum, "maximum": spec.maximum}}}}
+                      for name, spec in TRANSFORMS.items()]}
+
+
+def _values_in_each_parameters_range(schema: dict, model: type[ImageRequest]) -> None:
+    one_of_inputs(schema, model)
+    schema["allOf"] = [{"oneOf": schema.pop("oneOf")}, values_follow_parameter()]
 
 
 class TransformSweepRequest(ImageRequest):
     model_config = ConfigDict(extra="forbid", json_schema_extra=_values_in_each_parameters_range)
+    form_constraints: ClassVar[dict] = values_follow_parameter()
     parameter: Literal[tuple(TRANSFORMS)] = Field(description="the transform parameter to sweep")
     values: list[Annotated[float, Field(allow_inf_nan=False, strict=True)]] = Field(
         min_length=1, max_length=41, description="1 to 41 values, each in the parameter's range")
@@ -361,8 +380,6 @@ class PlacedDigit(Strict):
     dy: Shift = Field(0, description=f"rows down from the centre, -{MAX_SHIFT}..{MAX_SHIFT}")
 
 
-PAIR_INPUTS = [{"required": ["image"]}, {"required": ["pixels"]}, {"required": ["compose"]}]
-
 
 class PairRequest(ImageRequest):
     """Exactly one of `image` (a data URL, fitted into 36x36 like a pair), `pixels` (36x36, as
@@ -372,16 +389,8 @@ class PairRequest(ImageRequest):
     compose: list[PlacedDigit] = Field(None, min_length=2, max_length=2, description=(
         f"two digits, each placed at offset ({MAX_SHIFT} + dy, {MAX_SHIFT} + dx) in the {CANVAS}x{CANVAS} "
         "canvas, combined by the pixel-wise maximum"))
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"oneOf": PAIR_INPUTS})
-
-    @model_validator(mode="after")
-    def one_input(self, info: ValidationInfo) -> "PairRequest":
-        uploaded = bool(info.context and info.context.get("upload"))
-        given = (self.image is not None) + (self.pixels is not None) + (self.compose is not None) + uploaded
-        if given != 1:
-            raise ValueError(f"give exactly one of 'image' (a data URL), 'pixels' ({CANVAS}x{CANVAS}) or "
-                             "'compose' (two placed digits)" + (" beside the uploaded file" if uploaded else ""))
-        return self
+    inputs: ClassVar[tuple[str, ...]] = ("image", "pixels", "compose")
+    inputs_said: ClassVar[str] = f"'image' (a data URL), 'pixels' ({CANVAS}x{CANVAS}) or 'compose' (two placed digits)"
 
     def given_pixels(self) -> np.ndarray | None:
         if self.compose is None:

@@ -7,6 +7,7 @@ from functools import cached_property
 from collections import OrderedDict
 from typing import Any
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 import tensorflow as tf
@@ -34,6 +35,15 @@ SLIDER_HALF_RANGE = 0.25
 # analyses (a gthread worker serves a few requests at once) and decoded capsules (a sweep is 176).
 ANALYSIS_BATCH_SIZES = (1, 2, 4, 8)
 DECODE_BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+
+
+def read_only(arrays: dict[str, np.ndarray]) -> MappingProxyType:
+    """A cached analysis is handed to every later caller: neither its arrays nor the mapping
+    can be changed in place (numpy and Python raise), so no caller can alter another's answer."""
+    for array in arrays.values():
+        if isinstance(array, np.ndarray):  # numpy scalars (the prediction) are immutable already
+            array.flags.writeable = False
+    return MappingProxyType(arrays)
 
 
 class ModelService:
@@ -85,8 +95,9 @@ class CapsNetService(ModelService):
     decode_batch_sizes = DECODE_BATCH_SIZES
 
     def __init__(self, weights_path: str | Path | None = None, default_iterations: int = 3,
-                 cache_size: int = 64, max_batch: int = ANALYSIS_BATCH_SIZES[-1]):
+                 cache_size: int = 64, max_batch: int = ANALYSIS_BATCH_SIZES[-1], max_waiting: int = 64):
         super().__init__(weights_path, routing_iterations=default_iterations)
+        self.max_waiting = max_waiting  # calls queued for one batcher before it answers 429
         self.image_shape = tuple(self.model.image_shape)  # (28, 28, 1); MultiMNIST's (36, 36, 1)
         self.default_iterations = default_iterations
         # max_batch 1: every analysis alone, as before the batcher (for comparing)
@@ -105,7 +116,7 @@ class CapsNetService(ModelService):
                              tf.TensorSpec([None], tf.int32)],
         )
         self._decode = Batcher(lambda capsules, digits: decode(capsules, digits).numpy(),
-                               self.decode_batch_sizes, name="decode-batcher")
+                               self.decode_batch_sizes, name="the decoder", max_waiting=max_waiting)
 
     def warm_up(self) -> None:
         """Trace the forward passes and the decoder now, so the first user does not wait."""
@@ -134,7 +145,7 @@ class CapsNetService(ModelService):
         return function
 
     def _cached_pass(self, kind: str, keys: tuple[str, ...], pixels: np.ndarray, iterations: int | None,
-                     use_cache: bool = True) -> dict[str, np.ndarray]:
+                     use_cache: bool = True) -> MappingProxyType:
         iterations = iterations or self.default_iterations
         pixels = np.ascontiguousarray(pixels, dtype=np.float32)
         key = (hashlib.sha256(pixels.tobytes()).hexdigest(), iterations, kind)
@@ -145,7 +156,7 @@ class CapsNetService(ModelService):
                     return self._cache[key]
         # A cache hit has returned above: only misses wait for (and share) a batch.
         outputs = self._analysis_batcher(kind, keys, iterations)(pixels.reshape(1, *self.image_shape))
-        result = {"input": pixels, **{k: v[0] for k, v in outputs.items()}}
+        result = read_only({"input": pixels.copy(), **{k: v[0] for k, v in outputs.items()}})
         if use_cache:
             with self._cache_lock:
                 self._cache[key] = result
@@ -161,7 +172,8 @@ class CapsNetService(ModelService):
             def counted(images: np.ndarray) -> dict[str, np.ndarray]:
                 self.forward_passes += 1  # one per batch: the batcher's thread alone runs it
                 return forward(images)
-            return Batcher(counted, self.batch_sizes, name=f"{kind}-{iterations}-batcher")
+            return Batcher(counted, self.batch_sizes, name=f"the {kind} pass ({iterations} iterations)",
+                           max_waiting=self.max_waiting)
         return self._traced(kind, iterations, make)
 
     def analyze(self, pixels: np.ndarray, iterations: int | None = None,

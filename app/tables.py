@@ -2,36 +2,44 @@
 dimension labels, mistakes): served only while their recorded hashes match the served weights."""
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from pathlib import Path
 
+import orjson
 from flask import current_app
 
 from app.errors import ApiError
+from model.zoo import PROJECT_ROOT
+
+
+def shown_path(path: str | Path) -> str:
+    """A file as an answer may name it: relative to the project, never the server's own folders."""
+    path = Path(path).resolve()
+    return str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else path.name
 
 
 def verified_table(path: str | Path, command: str) -> dict:
-    """The JSON table at `path`, once every model it names (`"models": {id: {"sha256"}}` or
-    `"model": {"sha256"}` for the CapsNet alone) has the sha256 of the model served; else a 503
-    saying which command re-makes it."""
+    """The JSON table at `path` (a fresh copy for each caller), once every model it names
+    (`"models": {id: {"sha256"}}` or `"model": {"sha256"}` for the CapsNet alone) has the sha256 of
+    the model served; else a 503 saying which command re-makes it."""
     try:
-        table = _read(str(path), Path(path).stat().st_mtime_ns)
+        table = orjson.loads(_read(str(path), Path(path).stat().st_mtime_ns))
     except (OSError, ValueError) as error:
-        raise ApiError(f"No table at {path} ({error.__class__.__name__}); run `{command}`.", 503)
+        raise ApiError(f"No table at {shown_path(path)} ({error.__class__.__name__}); run `{command}`.", 503)
     services = current_app.extensions["models"]
     recorded = table.get("models") or {"capsnet": table.get("model", {})}
     for model_id, entry in recorded.items():
         served = services[model_id].sha256 if model_id in services else None
         if entry.get("sha256") != served:
-            raise ApiError(f"{Path(path).name} was measured on other {model_id} weights (sha256 "
+            raise ApiError(f"{shown_path(path)} was measured on other {model_id} weights (sha256 "
                            f"{entry.get('sha256')}, served {served}); re-run `{command}`.", 503)
     return table
 
 
 @lru_cache(maxsize=16)
-def _read(path: str, modified_ns: int) -> dict:
-    """Parsed once per file version (every /api/votes request reads its projection table);
-    a re-run of the command changes the modification time, so it is read again."""
+def _read(path: str, modified_ns: int) -> bytes:
+    """Read once per file version; parsed per call (orjson: under a millisecond for the largest),
+    so that no caller can change what the next one gets. A re-run of the command changes the
+    modification time, so it is read again."""
     del modified_ns  # part of the cache key only
-    return json.loads(Path(path).read_text())
+    return Path(path).read_bytes()

@@ -79,11 +79,13 @@ class MultiCapsNet(CapsNet):
         transform = self.digit_caps.transform
         transform.assign(transform * (1152 / self.digit_caps.input_capsules) ** 0.5)
 
-    def call(self, images, labels=None, routing_iterations: int | None = None, training=None):
+    def call(self, images, labels=None, routing_iterations: int | None = None, training=None,
+             detach_routing: bool = True):
         """CapsNet's outputs, plus "pair" (batch, 2): the two longest capsules, longest first; and
         "reconstructions" (batch, 2, 36, 36, 1): each of the two digits (`labels` (batch, 2) when
-        given, else the pair) redrawn from its own capsule."""
-        outputs = super().call(images, routing_iterations=routing_iterations, training=training)
+        given, else the pair) redrawn from its own capsule. `detach_routing` as CapsNet's (saliency)."""
+        outputs = super().call(images, routing_iterations=routing_iterations, training=training,
+                               detach_routing=detach_routing)
         pair = ops.top_k(outputs["lengths"], 2)[1]
         digits = pair if labels is None else labels
         reconstructions = ops.stack([self.decode(outputs["digit_caps"], digits[:, k]) for k in range(2)],

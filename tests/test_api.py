@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from app.encoding import dequantize, quantize
+from app.endpoints import ENDPOINTS
 from app.schemas import (AnalyzeResponse, DigitCapsResponse, KernelsResponse, ModelResponse,
                          PrimaryCapsResponse, ReconstructResponse, ReconstructionResponse,
                          ReluResponse, RoutingResponse, SweepResponse)
@@ -270,11 +271,35 @@ def test_a_checkpoint_that_does_not_match_its_metadata_stops_start_up(tmp_path):
     assert sha256_of(copy) in str(error.value) and "python -m model.train --model cnn" in str(error.value)
 
 
-def test_cacheable_answers_carry_the_verified_checkpoint_hash(app, client):
+CACHEABLE = [e.path for e in ENDPOINTS if e.cacheable]
+
+
+def test_each_cacheable_answer_has_an_etag_that_follows_its_own_content(app, client, tmp_path):
+    """Not the weights' hash (which several resources shared, and which stays when the code or a
+    re-measured table changes the answer): each resource's own, answered 304 while it holds."""
     from model.checkpoint import sha256_of
-    expected = sha256_of(PROJECT_ROOT / "checkpoints" / "capsnet.weights.h5")  # hashed here, independently
-    for path in ("/api/model", "/api/conv1/kernels"):
-        assert client.get(path).headers["ETag"].strip('"') == expected
+    weights = sha256_of(PROJECT_ROOT / "checkpoints" / "capsnet.weights.h5")
+    tags = {}
+    for path in CACHEABLE:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        tags[path] = response.headers["ETag"]
+        assert weights not in tags[path] and "max-age" in response.headers["Cache-Control"]
+        assert client.get(path, headers={"If-None-Match": tags[path]}).status_code == 304, path
+        assert client.get(path).headers["ETag"] == tags[path]  # the same content, the same tag
+    assert len(set(tags.values())) == len(tags), tags
+    # A re-measured table, the weights unchanged: a new tag, and the old one no longer answers 304.
+    table = json.loads((PROJECT_ROOT / "checkpoints" / "robustness.json").read_text())
+    remeasured = tmp_path / "robustness.json"
+    remeasured.write_text(json.dumps({**table, "images": table["images"] - 1}))
+    shipped = app.config["ROBUSTNESS"]
+    app.config["ROBUSTNESS"] = str(remeasured)
+    try:
+        changed = client.get("/api/robustness", headers={"If-None-Match": tags["/api/robustness"]})
+        assert changed.status_code == 200 and changed.get_json()["images"] == table["images"] - 1
+        assert changed.headers["ETag"] != tags["/api/robustness"]
+    finally:
+        app.config["ROBUSTNESS"] = shipped
 
 
 NAN_PIXELS = '{"pixels": [' + ",".join(["[" + ",".join(["NaN"] * 28) + "]"] * 28) + "]}"
@@ -290,6 +315,8 @@ BAD_JSON_REQUESTS = [
     ("/api/analyze", json.dumps({"pixels": [[0.0] * 28] * 28, "extra": 1}), 422),
     ("/api/analyze", json.dumps({"image": "http://example.com/x.png"}), 422),
     ("/api/analyze", json.dumps({"image": "data:image/png;base64,!!!"}), 422),
+    ("/api/analyze", json.dumps({"image": "data:image/png;base64,"}), 422),  # nothing after the comma
+    ("/api/analyze", json.dumps({"image": "data:image/png;base64,AAA"}), 422),  # not whole 4-character groups
     ("/api/analyze", json.dumps({"image": "data:image/png;base64," + base64.b64encode(b"text").decode()}), 415),
     ("/api/reconstruct", json.dumps({"digit": 10, "vector": [0.0] * 16}), 422),
     ("/api/reconstruct", json.dumps({"digit": -1, "vector": [0.0] * 16}), 422),
@@ -341,3 +368,85 @@ def test_run_visualization_refuses_to_start_without_a_checkpoint(tmp_path):
                             env={**os.environ, "TF_NUM_INTRAOP_THREADS": "1"})
     assert result.returncode != 0
     assert str(missing) in result.stderr and "python -m model.train" in result.stderr
+
+
+# ---------------------------------------------------------------- answers that hold
+
+def test_a_cached_analysis_cannot_be_changed_by_one_caller_for_the_next(app):
+    """The per-process cache hands every caller of the same input the same arrays."""
+    service = app.extensions["models"]["capsnet"]
+    digit = (gallery_digit(3, 1) / 255.0).astype(np.float32)
+    mine = digit.copy()  # float32 already: the service takes it as it is
+    first = service.analyze(mine)
+    lengths = np.array(first["lengths"])
+    with pytest.raises(ValueError, match="read-only"):
+        first["lengths"][:] = 0
+    with pytest.raises(ValueError, match="read-only"):
+        first["primary_caps"] *= 2
+    with pytest.raises(TypeError):
+        first["lengths"] = np.zeros(10)
+    mine[:] = 0  # the first caller reuses its own input array afterwards
+    again = service.analyze(digit)
+    assert np.array_equal(again["lengths"], lengths)
+    assert np.array_equal(again["input"], digit)
+
+
+def test_a_missing_table_names_it_from_the_project_never_the_servers_folders(app, client):
+    shipped = app.config["DIMENSIONS"]
+    app.config["DIMENSIONS"] = str(PROJECT_ROOT / "checkpoints" / "no-such-table.json")
+    try:
+        response = client.get("/api/dimensions")
+    finally:
+        app.config["DIMENSIONS"] = shipped
+    message = response.get_json()["error"]
+    assert response.status_code == 503
+    assert "checkpoints/no-such-table.json" in message and "python -m model.dimensions" in message
+    assert str(PROJECT_ROOT) not in message and not message.count("/work") and "/root" not in message
+
+
+def test_costly_requests_beyond_the_workers_gate_are_answered_429_at_once(app, client):
+    """COSTLY_SLOTS running and COSTLY_WAITING waiting: the next costly request is refused with
+    Retry-After, while the cheap endpoints still answer; once one leaves, costly ones run again."""
+    import threading
+    import time
+    gate = app.extensions["gate"]
+    held, release = [], threading.Event()
+
+    def occupy():
+        with gate.admit():
+            release.wait(30)
+    for _ in range(gate.slots + gate.waiting):
+        held.append(threading.Thread(target=occupy, daemon=True))
+        held[-1].start()
+    deadline = time.monotonic() + 10
+    while gate.inside < gate.slots + gate.waiting and time.monotonic() < deadline:
+        time.sleep(0.01)
+    body = {"pixels": pixels(7), "digit": 7}
+    try:
+        refused = client.post("/api/votes", json=body)
+        assert refused.status_code == 429 and refused.headers["Retry-After"] == "1"
+        assert refused.get_json()["error"].startswith("The server is busy")
+        assert client.post("/api/transform-sweep", json={**body, "parameter": "rotation", "values": [0]}).status_code == 429
+        assert client.post("/api/digit-caps", json={"pixels": pixels(7)}).status_code == 200  # not gated
+    finally:
+        release.set()
+        for thread in held:
+            thread.join(10)
+    assert gate.inside == 0
+    assert client.post("/api/votes", json=body).status_code == 200
+
+
+def test_the_document_says_what_a_data_url_must_hold(client):
+    """An empty or malformed data URL is invalid by the schema (its pattern), not a 400 found at
+    run time; a well-formed one whose bytes are no image is the content's refusal (415)."""
+    import re
+    pattern = client.get("/api/openapi.json").get_json()["components"]["schemas"]["ImageRequest"][
+        "properties"]["image"]["pattern"]
+    png = "data:image/png;base64," + base64.b64encode(png_bytes(Image.fromarray(gallery_digit(4)))).decode()
+    assert re.fullmatch(pattern, png) and re.fullmatch(pattern, "data:;base64,AAAA")
+    for refused in ("data:image/png;base64,", "data:image/png;base64,AAA", "data:image/png;base64,AA=A",
+                    "data:image/png,AAAA", "data:image/png;base64,AA AA"):
+        assert not re.fullmatch(pattern, refused), refused
+        answer = client.post("/api/digit-caps", json={"image": refused})
+        assert answer.status_code == 422 and answer.get_json()["error"].startswith("image:"), refused
+    assert client.post("/api/digit-caps", json={"image": png}).get_json()["prediction"] == 4

@@ -126,3 +126,29 @@ def test_concurrent_decodes_and_sweeps_get_their_own_images(app):
         np.testing.assert_allclose(b, a, atol=1e-5)
     for a, b in zip(sweeps_alone, sweeps):
         np.testing.assert_allclose(b, a, atol=1e-5)
+
+
+def test_a_full_queue_answers_busy_at_once_and_the_calls_already_queued_are_served():
+    from app.busy import Busy
+    running, release = threading.Event(), threading.Event()
+
+    def blocked(x: np.ndarray) -> np.ndarray:
+        running.set()
+        release.wait(10)
+        return 2 * x
+    batcher = Batcher(blocked, sizes=(1,), max_waiting=3)
+    with ThreadPoolExecutor(4) as pool:
+        first = pool.submit(batcher, np.ones((1, 1)))  # taken by the batcher's thread: running
+        assert running.wait(10)
+        queued = [pool.submit(batcher, np.full((1, 1), float(i))) for i in range(3)]
+        deadline = time.monotonic() + 10
+        while len(batcher._queue) < 3 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        started = time.monotonic()
+        with pytest.raises(Busy) as refused:
+            batcher(np.zeros((1, 1)))
+        assert time.monotonic() - started < 0.5  # refused, not queued
+        assert refused.value.status == 429 and "3 requests are waiting" in refused.value.message
+        release.set()
+        assert first.result(10)[0, 0] == 2
+        assert [call.result(10)[0, 0] for call in queued] == [0, 2, 4]

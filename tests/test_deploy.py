@@ -7,8 +7,10 @@ bundled in the kubernetes-validate package (no download at run time), in strict 
 """
 from __future__ import annotations
 
+import http.client
 import json
 import os
+import re
 import shutil
 import signal
 from pathlib import Path
@@ -16,16 +18,26 @@ from pathlib import Path
 import pytest
 import yaml
 
+from app.endpoints import costly_paths
+from bench import _common as common
 from bench import cluster
-from conftest import PROJECT_ROOT
+from conftest import PROJECT_ROOT, browser_missing
 
 K8S = PROJECT_ROOT / "deploy" / "k8s"
 KUBERNETES_VERSION = "1.34"
 
 
+def documents() -> list[dict]:
+    return [doc for path in sorted(K8S.glob("*.yaml")) for doc in yaml.safe_load_all(path.read_text()) if doc]
+
+
 def manifests() -> dict[str, dict]:
-    documents = [doc for path in sorted(K8S.glob("*.yaml")) for doc in yaml.safe_load_all(path.read_text()) if doc]
-    return {doc["kind"]: doc for doc in documents}
+    """One of each kind but the Ingress (two: one rate-limited)."""
+    return {doc["kind"]: doc for doc in documents() if doc["kind"] != "Ingress"}
+
+
+def ingresses() -> dict[str, dict]:
+    return {doc["metadata"]["name"]: doc for doc in documents() if doc["kind"] == "Ingress"}
 
 
 # ---------------------------------------------------------------- Kubernetes
@@ -35,8 +47,8 @@ def test_manifests_are_valid_kubernetes_objects():
 
     found = manifests()
     assert set(found) == {"Deployment", "Service", "HorizontalPodAutoscaler"}
-    for kind, document in found.items():
-        assert kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True), kind
+    for document in documents():
+        assert kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True), document["kind"]
     # the validator does reject what Kubernetes would: a misspelt field, a string for a number
     misspelt = json.loads(json.dumps(found["Deployment"]))
     misspelt["spec"]["replica"] = misspelt["spec"].pop("replicas")
@@ -87,6 +99,75 @@ def quantity(text: str) -> int:
         if text.endswith(suffix):
             return int(float(text[:-len(suffix)]) * factor)
     return int(text)
+
+
+# ---------------------------------------------------------------- per-client rate limits
+
+NGINX_CONF = PROJECT_ROOT / "deploy" / "nginx.conf"
+
+
+def nginx_limits() -> tuple[list[str], float, int]:
+    """The costly paths deploy/nginx.conf rate-limits, its rate per second and its burst."""
+    text = NGINX_CONF.read_text()
+    names = re.search(r"location ~ \^/api/\(([^)]*)\)\$ \{\s*limit_req zone=costly burst=(\d+) nodelay;", text)
+    rate = re.search(r"limit_req_zone \$binary_remote_addr zone=costly:\S+ rate=(\d+)r/s;", text)
+    return [f"/api/{name}" for name in names.group(1).split("|")], float(rate.group(1)), int(names.group(2))
+
+
+def test_nginx_and_the_ingress_limit_exactly_the_costly_endpoints_alike():
+    paths, rate, burst = nginx_limits()
+    assert sorted(paths) == sorted(costly_paths())
+    found = ingresses()
+    limited, = [ingress for ingress in found.values()
+                if "nginx.ingress.kubernetes.io/limit-rps" in ingress["metadata"].get("annotations", {})]
+    notes = limited["metadata"]["annotations"]
+    assert float(notes["nginx.ingress.kubernetes.io/limit-rps"]) == rate
+    assert float(notes["nginx.ingress.kubernetes.io/limit-burst-multiplier"]) * rate == burst
+    rules = [path for rule in limited["spec"]["rules"] for path in rule["http"]["paths"]]
+    assert sorted(path["path"] for path in rules) == sorted(costly_paths())
+    assert {path["pathType"] for path in rules} == {"Exact"}
+    service = manifests()["Service"]["metadata"]["name"]
+    for ingress in found.values():  # both send to the Service, the other one everything else
+        for rule in ingress["spec"]["rules"]:
+            assert {p["backend"]["service"]["name"] for p in rule["http"]["paths"]} == {service}
+    everything, = [i for i in found.values() if i is not limited]
+    assert [p["path"] for r in everything["spec"]["rules"] for p in r["http"]["paths"]] == ["/"]
+
+
+def post(port: int, path: str, body: bytes) -> tuple[int, dict, dict]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("POST", path, body, {"Content-Type": "application/json"})
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), json.loads(response.read())
+    finally:
+        connection.close()
+
+
+@pytest.mark.slow
+def test_nginx_refuses_a_clients_costly_requests_past_the_limit_with_a_json_429(live_server, tmp_path):
+    """deploy/nginx.conf in front of the app: a burst of costly requests from one address is cut
+    off at the configured burst; the cheap endpoints are not limited."""
+    if shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists():
+        browser_missing("nginx is not installed", "apt-get install nginx (`make test` does it)")
+    _, _, burst = nginx_limits()
+    port = common.free_port()
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(cluster.render_nginx_conf(port, [int(live_server.rsplit(":", 1)[1])], tmp_path))
+    nginx = cluster.start_nginx(conf, tmp_path)
+    try:
+        cluster.wait_for_port(port)
+        # An empty body: the app refuses it in a millisecond (422), so the burst outruns the refill.
+        costly = [post(port, "/api/votes", b"{}") for _ in range(2 * burst)]
+        cheap = [post(port, "/api/digit-caps", b"{}") for _ in range(2 * burst)]
+    finally:
+        cluster.stop(nginx)
+    statuses = [status for status, _, _ in costly]
+    assert statuses[:burst + 1] == [422] * (burst + 1), statuses  # the request, then its burst
+    assert statuses.count(429) >= burst - 2 and set(statuses) == {422, 429}, statuses
+    status, headers, body = next(answer for answer in costly if answer[0] == 429)
+    assert headers["Retry-After"] == "1" and body["error"].startswith("Too many costly requests")
+    assert {status for status, _, _ in cheap} == {422}
 
 
 # ---------------------------------------------------------------- nginx and two servers

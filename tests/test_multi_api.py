@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 
 import numpy as np
 import pytest
@@ -189,3 +190,40 @@ def test_models_lists_the_pair_model_with_its_measured_accuracy(client):
     assert entry["input_shape"] == [36, 36] and entry["test_unit"] == "pairs" and entry["test_count"] == 10000
     assert entry["test_accuracy"] == metadata["test_accuracy"] and entry["sha256"] == metadata["sha256"]
     assert models["capsnet"]["input_shape"] == [28, 28] and models["capsnet"]["test_unit"] == "images"
+
+
+def test_the_pair_network_takes_the_saliency_path(app, pair):
+    """MultiCapsNet inherits CapsNet's gradient through every routing iteration: d|v_j|/d pixel on
+    the 36x36 canvas, checked against a finite difference of its own lengths."""
+    _, _, answer = pair
+    service = app.extensions["models"]["multimnist"]
+    canvas = np.asarray(answer["input"], np.float32)
+    digit_a = answer["top2"][0]
+    saliency = service.saliency(canvas, digit_a)
+    assert saliency.shape == (36, 36) and np.isfinite(saliency).all() and np.abs(saliency).max() > 0
+    row, col = np.unravel_index(np.argmax(np.abs(saliency)), saliency.shape)
+    step = 0.02
+
+    def length(delta: float) -> float:
+        moved = canvas.copy()
+        moved[row, col] += delta
+        return float(np.asarray(service.model(moved[None, ..., None])["lengths"])[0, digit_a])
+
+    assert (length(step) - length(-step)) / (2 * step) == pytest.approx(saliency[row, col], rel=0.05)
+
+
+def test_an_upload_is_the_whole_input_and_the_document_says_so(client):
+    """The multipart form takes the file and the request's other fields, never a second input:
+    the OpenAPI document lists neither pixels nor compose there, and the server refuses them."""
+    form = client.get("/api/openapi.json").get_json()["paths"]["/api/multi/analyze"]["post"]["requestBody"]
+    properties = form["content"]["multipart/form-data"]["schema"]["properties"]
+    assert set(properties) == {"image", "routing_iterations"}
+    upload = io.BytesIO()
+    Image.fromarray((np.pad(digit(7), 4) * 255).astype(np.uint8)).save(upload, "PNG")
+    body = compose_body(digit(7), digit(3))
+    response = client.post("/api/multi/analyze", content_type="multipart/form-data", data={
+        "image": (io.BytesIO(upload.getvalue()), "pair.png"), "compose": json.dumps(body["compose"])})
+    assert response.status_code == 422 and "The uploaded file is the input" in response.get_json()["error"]
+    alone = client.post("/api/multi/analyze", content_type="multipart/form-data",
+                        data={"image": (io.BytesIO(upload.getvalue()), "pair.png"), "routing_iterations": "2"})
+    assert alone.status_code == 200 and len(alone.get_json()["routing"]["iterations"]) == 2

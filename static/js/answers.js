@@ -23,6 +23,10 @@ export function answerCard(container, id) {
   head.append(name, ' predicts ', digit, confidence);
   const bars = document.createElement('div');
   bars.className = 'bars bars-small';
+  // A list of labelled bars, as renderBars makes it (its bars are not buttons here), from the
+  // start: a card not yet filled (the misplaced parts' before a button is pressed) is an
+  // empty list, not a plain div with a label.
+  bars.setAttribute('role', 'list');
   bars.setAttribute('aria-label', `${MODELS[id].name}: ${MODELS[id].measure} of each digit`);
   container.classList.add('answer', `answer-${id}`);
   container.replaceChildren(head, bars);

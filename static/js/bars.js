@@ -26,7 +26,8 @@ export function renderBars(container, lengths, {
       const label = document.createElement('span');
       label.className = 'bar-label';
       label.textContent = String(digit);
-      col.append(value, track, label);
+      // The digit first in the text ("0 0.93"), the value still on top (style.css places them).
+      col.append(label, ' ', value, track);
       return col;
     }));
     container.setAttribute('role', onSelect ? 'group' : 'list');
@@ -37,7 +38,11 @@ export function renderBars(container, lengths, {
     col.querySelector('.bar-fill').style.height = `${(100 * clamped).toFixed(1)}%`;
     col.querySelector('.bar-value').textContent = fmt(length, 2);
     col.title = `Digit ${digit}: ${title} ${length.toFixed(4)}${onSelect ? ' (click to follow this digit capsule)' : ''}`;
-    col.setAttribute('aria-label', `Digit ${digit}, ${title} ${length.toFixed(3)}`);
+    // A button's name holds the text it shows, digit then value, so that a reader who says
+    // what they see can press it: "Length of digit 0: 0.93".
+    col.setAttribute('aria-label', onSelect
+      ? `${title.charAt(0).toUpperCase()}${title.slice(1)} of digit ${digit}: ${fmt(length, 2)}`
+      : `Digit ${digit}, ${title} ${length.toFixed(3)}`);
     col.classList.toggle('winner', digit === winner);
   });
   markChosen(container, chosen);

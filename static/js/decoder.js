@@ -178,7 +178,7 @@ let loaded = null;
 export const loadedDecoder = () => loaded;
 
 /** The page's one Decoder, or null when the weights cannot be had (the server decodes then).
- * The browser's HTTP cache keeps the file (ETag: the checkpoint's hash). */
+ * The browser's HTTP cache keeps the file (ETag: a hash of its bytes). */
 export function loadDecoder(url = '/api/decoder') {
   if (!loading) {
     loading = fetch(url)

@@ -23,7 +23,6 @@ export class MistakesView {
         index: String(entry.index), label: String(entry.label), prediction: String(entry.prediction),
       });
       button.title = `MNIST test image #${entry.index}: a ${entry.label}, the network says ${entry.prediction}`;
-      button.setAttribute('aria-label', `Analyse mistake: test image ${entry.index}, a ${entry.label} read as ${entry.prediction}`);
       const img = document.createElement('img');
       img.src = entry.image;
       img.alt = '';
@@ -31,7 +30,12 @@ export class MistakesView {
       const tag = document.createElement('span');
       tag.className = 'mistake-tag';
       tag.textContent = `${entry.label}\u2192${entry.prediction}`;
-      button.append(img, tag);
+      // The name starts with the visible tag (a reader who says what they see can press it);
+      // the rest is for screen readers only.
+      const more = document.createElement('span');
+      more.className = 'visually-hidden';
+      more.textContent = `: analyse mistake, test image ${entry.index}, a ${entry.label} read as ${entry.prediction}`;
+      button.append(img, tag, more);
       button.addEventListener('click', () => this.onPick(entry, button));
       return button;
     });
