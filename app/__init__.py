@@ -15,8 +15,9 @@ def create_app(config: dict | None = None) -> Flask:
     from model.zoo import CHECKPOINTS, card  # TensorFlow loads with the services, not at import time
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    app = Flask(__name__, static_folder=os.path.join(root, "static"),
-                template_folder=os.path.join(root, "templates"))
+    # web/ is the page: its templates (index.html, one per section) and scripts, served at /static.
+    app = Flask(__name__, static_folder=os.path.join(root, "web"), static_url_path="/static",
+                template_folder=os.path.join(root, "web"))
     from app.encoding import NumpyJSONProvider
     app.json = NumpyJSONProvider(app)
     app.config.from_mapping(

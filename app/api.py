@@ -172,7 +172,7 @@ def dimensions():
 def mistakes():
     table = verified_table(mistakes_command.MISTAKES_DIR / "index.json", mistakes_command.COMMAND)
     return cacheable([{key: entry[key] for key in ("index", "label", "prediction", "lengths")}
-                      | {"image": f"/static/mistakes/{entry['file']}"} for entry in table["mistakes"]])
+                      | {"image": f"static/mistakes/{entry['file']}"} for entry in table["mistakes"]])
 
 
 def openapi():

@@ -1,5 +1,5 @@
 """The decoder's weights as one binary file, for the page to run the decoder itself
-(GET /api/decoder, static/js/decoder.js).
+(GET /api/decoder, web/engines/decoder.js).
 
 Layout, all little-endian:
     bytes 0-7     b"CAPSDEC1"

@@ -25,6 +25,9 @@ MIN_CONTRAST = 0.08  # ink closer than this to the paper's level is not a digit
 MIN_SIGNAL = 8.0  # ... nor ink less than this many noise deviations above it
 MIN_EXTENT = 8  # pixels the ink must span, at the working grid's scale
 SPECK = 0.002  # share of the ink's mass cut from each side when cropping: dust, not digit
+LIGHT_WINDOW = 7  # a block's paper is the lowest of the 7x7 blocks around it (32 span the image)
+QUANTUM = 1.0 / (255 * np.sqrt(12))  # an 8-bit image's rounding noise: no paper is smoother
+MODE_SAMPLES = 1 << 16  # at most this many values (every k-th) are sorted to find the paper's level
 NO_DIGIT = "No digit found in the image: {}. Send a darker or larger digit."
 
 
@@ -43,22 +46,31 @@ def dark_ink(gray: np.ndarray) -> bool:
 
 def background_light(gray: np.ndarray) -> np.ndarray | float:
     """The paper's level under uneven light: a quadratic surface fitted to the paper alone
-    (about 32x32 block means, ink blocks rejected by Otsu's threshold on the residual, four
-    rounds). A surface cannot follow strokes, so even a bold digit filling the frame stays."""
+    (about 32x32 block means). A first fit to every block takes out most of the light; blocks
+    that then rise well above the lowest block near them (Otsu's threshold on the rise) are
+    strokes or their soft grey edges, which light never makes, so a soft digit filling its
+    frame cannot bend the surface. Of the rest, those below Otsu's threshold on the residual
+    are the paper (four rounds): a stroke wider than the neighbourhood is dropped there."""
     height, width = gray.shape
     if max(height, width) < 64:  # already digit-sized, e.g. MNIST itself
         return 0.0
     step = int(np.ceil(max(height, width) / 32))
-    small = block_mean(gray, step).ravel()
+    grid = block_mean(gray, step)
+    small = grid.ravel()
     side = float(max(height, width))
-    rows, cols = np.divmod(np.arange(small.size), int(np.ceil(width / step)))
+    rows, cols = np.divmod(np.arange(small.size), grid.shape[1])
     y, x = ((rows + 0.5) * step - height / 2) / side, ((cols + 0.5) * step - width / 2) / side
     terms = np.stack([np.ones_like(x), x, y, x * x, x * y, y * y], axis=1)
-    paper = np.ones(small.size, bool)
+    rough = small - terms @ np.linalg.lstsq(terms, small, rcond=None)[0]
+    rise = rough - local_minimum(rough.reshape(grid.shape), LIGHT_WINDOW).ravel()
+    candidates = rise < otsu_threshold(rise)
+    if candidates.sum() < 2 * terms.shape[1]:  # no paper to measure the light on: one level
+        return 0.0
+    paper = candidates
     for _ in range(4):
         coefficients = np.linalg.lstsq(terms[paper], small[paper], rcond=None)[0]
         residual = small - terms @ coefficients
-        below = residual < otsu_threshold(residual)
+        below = candidates & (residual < otsu_threshold(residual[candidates]))
         if below.sum() < 2 * terms.shape[1]:
             break
         paper = below
@@ -69,11 +81,37 @@ def background_light(gray: np.ndarray) -> np.ndarray | float:
             + c[4] * y[:, None] * x[None, :])
 
 
+def local_minimum(grid: np.ndarray, size: int) -> np.ndarray:
+    """Each cell's minimum over the size x size cells around it (the edge cells repeated)."""
+    padded = np.pad(grid, size // 2, mode="edge")
+    return np.lib.stride_tricks.sliding_window_view(padded, (size, size)).min(axis=(2, 3))
+
+
+def paper_level(values: np.ndarray) -> tuple[float, float]:
+    """Level and noise of the paper among values on its side of the ink (light ink positive).
+
+    Soft ink's grey edges share that side but spread thinly over many levels, while the paper
+    crowds around one: its level is the densest point (half-sample mode), its noise the spread
+    of the values below that level, where no ink reaches (a median and MAD would count the
+    grey edges, and a digit filling its frame would look like noise)."""
+    stride = -(-values.size // MODE_SAMPLES)  # rounded up
+    ordered = np.sort(values[::stride])
+    densest = ordered
+    while densest.size > 3:  # the shortest run holding half the values, halved again
+        half = (densest.size + 1) // 2
+        start = int(np.argmin(densest[half - 1:] - densest[:densest.size - half + 1]))
+        densest = densest[start:start + half]
+    level = float(densest.mean())
+    below = ordered[:np.searchsorted(ordered, level, side="right")]
+    return level, max(1.4826 * (level - float(np.median(below))), QUANTUM)
+
+
 def ink_map(gray: np.ndarray) -> np.ndarray:
     """Light ink on black: paper exactly 0, the ink's typical peak 1 (dark-on-light is inverted).
 
-    Otsu's threshold splits ink from paper; the paper's median and spread give its level and
-    noise, the ink's 90th percentile its peak. Raises a 422 when there is no digit to see."""
+    Otsu's threshold splits ink from paper; the paper's densest level and the spread below it
+    give its level and noise, the ink's 90th percentile its peak. Raises a 422 when there is no
+    digit to see."""
     dark = dark_ink(gray)
     if dark:
         gray = 1.0 - gray
@@ -85,8 +123,7 @@ def ink_map(gray: np.ndarray) -> np.ndarray:
     paper, ink = residual[residual < threshold], residual[residual >= threshold]
     if paper.size == 0 or ink.size == 0:
         raise ApiError(NO_DIGIT.format("the image is uniform"), 422)
-    level = float(np.median(paper))
-    noise = 1.4826 * float(np.median(np.abs(paper - level)))
+    level, noise = paper_level(paper)
     peak = float(np.percentile(ink, 90))
     contrast = peak - level
     if contrast < max(MIN_CONTRAST, MIN_SIGNAL * noise):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-# 'wasm-unsafe-eval' lets the page compile WebAssembly (its decoder's kernel, static/js/decoder-wasm.js),
+# 'wasm-unsafe-eval' lets the page compile WebAssembly (its decoder's kernel, web/engines/decoder-wasm.js),
 # and nothing else: JavaScript eval stays forbidden.
 CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
                            "script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; object-src 'none'; "

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-GALLERY = PROJECT_ROOT / "static" / "gallery"
+GALLERY = PROJECT_ROOT / "web" / "gallery"
 RESULTS = PROJECT_ROOT / "bench" / "results"
 
 if str(PROJECT_ROOT) not in sys.path:
@@ -26,7 +26,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # ---------------------------------------------------------------- request bodies
 
 def gallery_pixels(label: int = 3) -> np.ndarray:
-    """A real MNIST test digit from static/gallery as float32 (28, 28) in 0..1."""
+    """A real MNIST test digit from web/gallery as float32 (28, 28) in 0..1."""
     from PIL import Image
 
     path = sorted(GALLERY.glob(f"{label}_*.png"))[0]

@@ -7,7 +7,7 @@ with the server made --delay-ms away.
 The app runs in this process (werkzeug, threaded) behind a WSGI wrapper that holds every /api/
 answer for --delay-ms, as a distant server would. Debian's Chromium (/usr/bin/chromium, or
 CHROMIUM_PATH) opens the page through Playwright, then for each mode:
-  page     the page's own decoder (GET /api/decoder's weights, static/js/decoder.js)
+  page     the page's own decoder (GET /api/decoder's weights, web/engines/decoder.js)
   server   GET /api/decoder refused, so the page falls back to POST /api/reconstruct and /api/sweep
 a key press moves one slider (ArrowRight/ArrowLeft on a focused slider: real input events); the
 time is from the input event's timeStamp to the moment the reconstruction canvas is drawn
@@ -96,7 +96,7 @@ def run_mode(browser, url: str, mode: str, moves: int, grids: int, timeout_s: fl
     except TimeoutError as error:
         raise RuntimeError(f"the page showed no analysis; its errors: {errors}") from error
     if mode == "page":
-        engine = page.evaluate("import('/static/js/decoder.js').then((m) => m.loadDecoder()).then((d) => d.engine)")
+        engine = page.evaluate("import('/static/engines/decoder.js').then((m) => m.loadDecoder()).then((d) => d.engine)")
     else:
         engine = "server"
     page.wait_for_timeout(1000)  # the page's first analysis and its reconstruction settle

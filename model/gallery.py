@@ -1,6 +1,6 @@
 """Write the page's gallery: `python -m model.gallery [--data PATH] [--per-class 4]`.
 
-The first test images of each class, as 28x28 PNGs in static/gallery/ with an index.json;
+The first test images of each class, as 28x28 PNGs in web/gallery/ with an index.json;
 the tests use them too, so they never need the full data set.
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ from PIL import Image
 from model.checkpoint import PROJECT_ROOT
 from model.data import load_mnist
 
-GALLERY_DIR = PROJECT_ROOT / "static" / "gallery"
+GALLERY_DIR = PROJECT_ROOT / "web" / "gallery"
 
 
 def write_gallery(images: np.ndarray, labels: np.ndarray, per_class: int,

@@ -1,6 +1,6 @@
 """Every MNIST test digit the shipped CapsNet gets wrong: `python -m model.mistakes [--data PATH]`.
 
-Writes each as a 28x28 PNG in static/mistakes/ and static/mistakes/index.json with, per digit,
+Writes each as a 28x28 PNG in web/mistakes/ and web/mistakes/index.json with, per digit,
 its index in the MNIST test set, the true label, the prediction and the ten capsule lengths,
 plus the checkpoint's sha256 (the server refuses a list made from other weights).
 """
@@ -17,7 +17,7 @@ from model.data import load_mnist, to_model_input
 from model.forward import compiled_forward, in_batches
 from model.zoo import PROJECT_ROOT
 
-MISTAKES_DIR = PROJECT_ROOT / "static" / "mistakes"
+MISTAKES_DIR = PROJECT_ROOT / "web" / "mistakes"
 COMMAND = "python -m model.mistakes --data ../shared/data/mnist.npz"
 
 

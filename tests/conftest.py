@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-GALLERY = PROJECT_ROOT / "static" / "gallery"
+GALLERY = PROJECT_ROOT / "web" / "gallery"
 
 
 @pytest.fixture(scope="session")
@@ -70,6 +70,6 @@ def browser():
 
 
 def gallery_digit(label: int, index: int = 0) -> np.ndarray:
-    """A real MNIST test digit shipped in static/gallery, as uint8 (28, 28)."""
+    """A real MNIST test digit shipped in web/gallery, as uint8 (28, 28)."""
     path = sorted(GALLERY.glob(f"{label}_*.png"))[index]
     return np.asarray(Image.open(path).convert("L"))

@@ -1,6 +1,8 @@
 """Votes, the math panel's numbers, dimension labels and mistakes, against the model's own outputs."""
 from __future__ import annotations
 
+import io
+
 import json
 
 import numpy as np
@@ -109,7 +111,8 @@ def test_mistakes_match_a_fresh_classification_and_the_accuracy(app, client):
     MistakesResponse.model_validate(body)
     accuracy = app.extensions["capsnet"].metadata["test_accuracy"]
     assert len(body) == round((1 - accuracy) * 10_000)  # 34 at 99.66%
-    images = np.stack([np.asarray(Image.open(PROJECT_ROOT / entry["image"].lstrip("/"))) / 255.0 for entry in body])
+    served = [client.get("/" + entry["image"]) for entry in body]  # the URLs are relative to the page
+    images = np.stack([np.asarray(Image.open(io.BytesIO(image.get_data()))) / 255.0 for image in served])
     fresh = app.extensions["capsnet"].classify(images)
     np.testing.assert_array_equal(fresh["prediction"], [entry["prediction"] for entry in body])
     assert all(entry["prediction"] != entry["label"] for entry in body)

@@ -15,7 +15,7 @@ from PIL import Image
 from model.capsnet import CapsNet, build_capsnet
 from model.checkpoint import CheckpointError, export_weights, load_capsnet, metadata_path
 
-GALLERY = Path(__file__).resolve().parent.parent / "static" / "gallery"
+GALLERY = Path(__file__).resolve().parent.parent / "web" / "gallery"
 
 
 def gallery_images(labels: list[int]) -> np.ndarray:

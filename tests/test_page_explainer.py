@@ -446,7 +446,7 @@ def test_relu_maps_and_routing_heat_map_take_the_keyboard(any_page):
 
 def test_a_request_that_hangs_times_out_with_a_message_that_stays(page_and_errors):
     page, errors = page_and_errors
-    page.evaluate("async () => (await import('/static/js/api.js')).setRequestTimeout(1500)")
+    page.evaluate("async () => (await import('/static/engines/server.js')).setRequestTimeout(1500)")
     page.route("**/api/capsule-math", lambda route: None)  # never answered
     page.locator("#math").scroll_into_view_if_needed()
     status = page.get_by_test_id("status")

@@ -19,11 +19,11 @@ from model.data import (MNIST_ENV, evaluation_batches, load_mnist, random_shift,
                         to_model_input, training_batches)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-GALLERY = PROJECT_ROOT / "static" / "gallery"
+GALLERY = PROJECT_ROOT / "web" / "gallery"
 
 
 def gallery() -> tuple[np.ndarray, np.ndarray]:
-    """The 40 real MNIST test digits of static/gallery: uint8 (40, 28, 28) and their labels."""
+    """The 40 real MNIST test digits of web/gallery: uint8 (40, 28, 28) and their labels."""
     paths = sorted(GALLERY.glob("*.png"))
     images = np.stack([np.asarray(Image.open(p).convert("L")) for p in paths])
     labels = np.array([int(p.name.split("_")[0]) for p in paths], np.uint8)
@@ -323,7 +323,7 @@ from PIL import Image
 from model.capsnet import build_capsnet
 from model.data import evaluation_batches
 
-paths = sorted(__import__("pathlib").Path("static/gallery").glob("*.png"))[:20]
+paths = sorted(__import__("pathlib").Path("web/gallery").glob("*.png"))[:20]
 images = np.stack([np.asarray(Image.open(p).convert("L")) for p in paths])
 labels = np.array([int(p.name.split("_")[0]) for p in paths], np.int32)
 keras.utils.set_random_seed(0)
