@@ -7,7 +7,7 @@ PYTHON := $(VENV)/bin/python
 PIP := $(PYTHON) -m pip
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install install-dev npm chromium servers run test bench
+.PHONY: install install-dev npm chromium servers run lint test bench screenshot results
 
 $(PYTHON):
 	$(SYSTEM_PYTHON) -m venv $(VENV)
@@ -33,7 +33,7 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 
-# Debian's nginx and wrk: the load-balancer test (tests/test_deploy.py) and the load benchmarks.
+# Debian's nginx and wrk: the load-balancer tests (tests/deploy/test_deploy.py) and the load benchmarks.
 # policy-rc.d-less machines start Debian's own nginx on port 80; the tests use their own ports.
 servers:
 	@{ command -v nginx || test -x /usr/sbin/nginx; } >/dev/null 2>&1 && command -v wrk >/dev/null 2>&1 || { \
@@ -43,8 +43,21 @@ servers:
 run: install
 	$(PYTHON) run_visualization.py
 
-test: install-dev chromium servers
+# ruff for the Python, ESLint for the page's scripts (both configured: pyproject.toml, eslint.config.js).
+lint: install-dev
+	$(PYTHON) -m ruff check .
+	npx --no-install eslint web
+
+test: install-dev chromium servers lint
 	$(PYTHON) -m pytest
+
+# The README's screenshot (docs/screenshot.png), from the running page in Chromium.
+screenshot: install-dev chromium
+	$(PYTHON) -m tools.screenshot
+
+# docs/results.md, from the committed tables in results/.
+results: install
+	$(PYTHON) -m studies.report
 
 bench: install-dev servers
 	$(PYTHON) bench/latency.py

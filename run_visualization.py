@@ -39,7 +39,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
 
-    from app.runtime import BackendError, check_backend
+    from app.serving.runtime import BackendError, check_backend
 
     try:
         check_backend()  # before Keras loads

@@ -14,8 +14,20 @@ class ApiError(Exception):
         self.message, self.status, self.headers = message, status, headers or {}
 
 
+class Busy(ApiError):
+    """429 Too Many Requests, with Retry-After: a worker's own queue is full (app/http/admission.py,
+    app/serving/batcher.py), so the request is refused at once instead of waiting behind work
+    that cannot be finished in time."""
+
+    RETRY_AFTER_S = 1
+
+    def __init__(self, message: str):
+        super().__init__(f"The server is busy: {message}. Try again in a moment.", 429,
+                         headers={"Retry-After": str(self.RETRY_AFTER_S)})
+
+
 def describe_validation_error(error: ValidationError) -> str:
-    from model.transforms import TRANSFORMS
+    from datasets.transforms import TRANSFORMS
 
     parts = []
     for item in error.errors(include_url=False):

@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import _common as common  # noqa: E402  (after the path is set)
+from bench import _common as common
 
 
 def timed(function, count: int, warmup: int) -> list[float]:
@@ -68,14 +68,14 @@ def main(argv: list[str] | None = None) -> dict:
     import numpy as np
 
     from app import create_app
-    from app.service import ANALYSIS_KEYS
-    from model.capsnet import IMAGE_SHAPE
+    from app.serving.service import ANALYSIS_KEYS
     from model.forward import compiled_forward
+    from model.spec import IMAGE_SHAPE
 
     rng = np.random.default_rng(args.seed)
     base = common.gallery_pixels(args.digit)
     app = create_app({"CHECKPOINT": args.checkpoint} if args.checkpoint else None)
-    service = app.extensions["capsnet"]
+    service = app.extensions["models"]["capsnet"]
     rows: dict[str, dict] = {}
 
     # The bare model: what no web framework can make faster. Both traced as the server traces.

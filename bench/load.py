@@ -37,9 +37,9 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from bench import _common as common  # noqa: E402
+from bench import _common as common
 
 ENDPOINTS = {"analyze": "/api/analyze", "reconstruct": "/api/reconstruct"}
 MAX_RSS_GROWTH = 0.10
@@ -99,7 +99,7 @@ def run_wrk(base_url: str, kind: str, connections: int, duration: float, base_pi
                                 capture_output=True, text=True, timeout=duration + 120)
     finally:
         os.unlink(file.name)
-    line = next((l for l in result.stdout.splitlines() if l.startswith("WRK_JSON ")), None)
+    line = next((text for text in result.stdout.splitlines() if text.startswith("WRK_JSON ")), None)
     if result.returncode != 0 or line is None:
         raise RuntimeError(f"wrk failed ({result.returncode}): {result.stdout[-2000:]} {result.stderr[-2000:]}")
     raw = json.loads(line[len("WRK_JSON "):])
@@ -183,7 +183,7 @@ class Gunicorn:
         if max_batch:
             env["CAPSNET_MAX_BATCH"] = str(max_batch)
         self.argv = common.resolve_program(common.dockerfile_cmd())
-        self.log = open(log_path, "wb")
+        self.log = open(log_path, "wb")  # noqa: SIM115 - the server's log, open as long as the server runs
         self.process = subprocess.Popen(self.argv, cwd=common.PROJECT_ROOT, env=env, stdout=self.log,
                                         stderr=subprocess.STDOUT, start_new_session=True)
 

@@ -14,7 +14,7 @@ disturbs less:
   request    the whole request in-process (Flask's test client), for the sum's overhead
   plain      the yardstick: the traced forward pass for lengths and reconstruction only
 and the analysis pass over batches of 2, 4 and 8 distinct inputs, per image (what the batcher
-of app/batcher.py saves when concurrent requests share a pass).
+of app/serving/batcher.py saves when concurrent requests share a pass).
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import _common as common  # noqa: E402
+from bench import _common as common
 
 
 def measure(function, count: int, warmup: int = 5) -> dict:
@@ -52,20 +52,21 @@ def main(argv: list[str] | None = None) -> dict:
 
     import numpy as np
 
-    from app import create_app, payloads
-    from app.schemas import ImageRequest
-    from app.service import ANALYSIS_KEYS
-    from model.capsnet import IMAGE_SHAPE
+    from app import create_app
+    from app.http import payloads
+    from app.http.schemas import ImageRequest
+    from app.serving.service import ANALYSIS_KEYS
     from model.forward import compiled_forward
+    from model.spec import IMAGE_SHAPE
 
     rng = np.random.default_rng(args.seed)
     base = common.gallery_pixels(3)
     app = create_app()
-    service = app.extensions["capsnet"]
+    service = app.extensions["models"]["capsnet"]
     iterations = service.default_iterations
     plain = compiled_forward(service.model, ("lengths", "reconstruction"), IMAGE_SHAPE, routing_iterations=iterations)
     analysis = compiled_forward(service.model, ANALYSIS_KEYS, IMAGE_SHAPE, routing_iterations=iterations)
-    fresh = lambda: common.fresh_pixels(base, rng).reshape(1, *IMAGE_SHAPE)  # noqa: E731
+    fresh = lambda: common.fresh_pixels(base, rng).reshape(1, *IMAGE_SHAPE)
     body = json.dumps(common.analyze_body(base, rng))
     result = {"input": base, **{k: v[0] for k, v in analysis(fresh()).items()}}
     answer = payloads.full_analysis(result, service.primary_grid)
@@ -81,10 +82,11 @@ def main(argv: list[str] | None = None) -> dict:
             "plain": lambda: plain(fresh()),
         }
         rows = {name: measure(function, args.requests) for name, function in stages.items()}
-    # What sharing a pass saves: the analysis pass over a batch, per image (app/batcher.py).
+    # What sharing a pass saves: the analysis pass over a batch, per image (app/serving/batcher.py).
     for size in (2, 4, 8):
-        batch = lambda: np.concatenate([fresh() for _ in range(size)])  # noqa: E731
-        row = measure(lambda: analysis(batch()), max(10, args.requests // size))
+        def batch(size=size):
+            return np.concatenate([fresh() for _ in range(size)])
+        row = measure(lambda batch=batch: analysis(batch()), max(10, args.requests // size))
         rows[f"forward, batch of {size}, per image"] = {k: v / size for k, v in row.items()}
     yardstick = rows["plain"]["wall_ms"]
     table = common.markdown_table(

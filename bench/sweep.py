@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import _common as common  # noqa: E402  (after the path is set)
+from bench import _common as common
 
 
 def main(argv: list[str] | None = None) -> dict:

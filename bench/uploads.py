@@ -33,10 +33,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np  # noqa: E402
-from PIL import Image, ImageDraw  # noqa: E402
+import numpy as np
+from PIL import Image, ImageDraw
 
-from bench import _common as common  # noqa: E402
+from bench import _common as common
 
 # name: (width, height, how it is written). Each is the worst of its kind that the server accepts.
 KINDS = {
@@ -110,7 +110,7 @@ def make_upload(how: str, width: int, height: int, seed: int) -> bytes:
 CHILD = r"""
 import json, sys, time
 sys.path.insert(0, sys.argv[2])
-from app.preprocess import image_bytes_to_mnist
+from app.uploads.preprocess import image_bytes_to_mnist
 
 def status(key):
     for line in open("/proc/self/status"):
@@ -174,7 +174,7 @@ def concurrent(uploads: list[bytes], rounds: int, clients: int = 8) -> dict:
     port = common.free_port()
     env = {**os.environ, "PORT": str(port), "TF_CPP_MIN_LOG_LEVEL": "2"}
     env.pop("BIND", None)
-    log = tempfile.NamedTemporaryFile(prefix="uploads-gunicorn-", suffix=".log", delete=False)
+    log = tempfile.NamedTemporaryFile(prefix="uploads-gunicorn-", suffix=".log", delete=False)  # noqa: SIM115 - the server's
     server = subprocess.Popen(common.resolve_program(common.dockerfile_cmd()), cwd=common.PROJECT_ROOT, env=env,
                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"

@@ -12,14 +12,12 @@ from model.capsules import PrimaryCaps, capsule_length
 from model.decoder import Decoder
 from model.digit_caps import DigitCaps
 from model.losses import margin_loss, reconstruction_loss
-
-IMAGE_SHAPE = (28, 28, 1)
-NUM_CLASSES = 10
+from model.spec import IMAGE_SHAPE, NUM_CLASSES, ROUTING_ITERATIONS
 
 
 @keras.saving.register_keras_serializable(package="capsnet")
 class CapsNet(keras.Model):
-    def __init__(self, routing_iterations: int = 3, conv_dtype: str | None = None,
+    def __init__(self, routing_iterations: int = ROUTING_ITERATIONS, conv_dtype: str | None = None,
                  image_shape: tuple[int, int, int] = IMAGE_SHAPE, **kwargs):
         """`conv_dtype="mixed_bfloat16"` halves the convolutions' training time on CPUs with
         AVX512-BF16; weights stay float32, so the exported checkpoint does not change.
@@ -100,7 +98,7 @@ class CapsNet(keras.Model):
                 "conv_dtype": self.conv_dtype, "image_shape": self.image_shape}
 
 
-def build_capsnet(routing_iterations: int = 3, conv_dtype: str | None = None) -> CapsNet:
+def build_capsnet(routing_iterations: int = ROUTING_ITERATIONS, conv_dtype: str | None = None) -> CapsNet:
     """A CapsNet with its weights created (randomly initialised)."""
     model = CapsNet(routing_iterations=routing_iterations, conv_dtype=conv_dtype, name="capsnet")
     model.build((None, *IMAGE_SHAPE))

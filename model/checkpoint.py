@@ -14,13 +14,24 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from model.zoo import CHECKPOINTS, PROJECT_ROOT, card
+from model.registry import CHECKPOINTS, PROJECT_ROOT, card
+from model.spec import ROUTING_ITERATIONS
 
 DEFAULT_CHECKPOINT = CHECKPOINTS / "capsnet.weights.h5"
 TRAIN_COMMAND = card("capsnet").train_command
 
-__all__ = ["PROJECT_ROOT", "DEFAULT_CHECKPOINT", "CheckpointError", "load_model", "load_capsnet",
-           "read_metadata", "sha256_of", "serving_copy", "export_weights", "verify_checkpoint"]
+__all__ = [
+    "DEFAULT_CHECKPOINT",
+    "PROJECT_ROOT",
+    "CheckpointError",
+    "export_weights",
+    "load_capsnet",
+    "load_model",
+    "read_metadata",
+    "serving_copy",
+    "sha256_of",
+    "verify_checkpoint",
+]
 
 
 class CheckpointError(RuntimeError):
@@ -87,14 +98,14 @@ def load_model(model_id: str = "capsnet", weights_path: str | os.PathLike | None
     return model, metadata
 
 
-def load_capsnet(weights_path: str | os.PathLike = DEFAULT_CHECKPOINT, routing_iterations: int = 3,
+def load_capsnet(weights_path: str | os.PathLike = DEFAULT_CHECKPOINT, routing_iterations: int = ROUTING_ITERATIONS,
                  verify: bool = True) -> tuple[keras.Model, dict]:
     return load_model("capsnet", weights_path, verify=verify, routing_iterations=routing_iterations)
 
 
 def serving_copy(model: keras.Model) -> keras.Model:
     """The same weights in a float32 model with no optimizer: what is exported and served."""
-    clean = card(model.name).build(routing_iterations=getattr(model, "routing_iterations", 3))
+    clean = card(model.name).build(routing_iterations=getattr(model, "routing_iterations", ROUTING_ITERATIONS))
     clean.set_weights([np.asarray(w, np.float32) for w in model.get_weights()])
     return clean
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from model.capsnet import IMAGE_SHAPE, NUM_CLASSES, per_replica
+from model.capsnet import per_replica
+from model.spec import IMAGE_SHAPE, NUM_CLASSES
 
 
 @keras.saving.register_keras_serializable(package="capsnet")
@@ -72,6 +73,7 @@ class BaselineCNN(keras.Model):
 
 
 def build_cnn(conv_dtype: str | None = None, **_) -> BaselineCNN:
+    """(Takes and ignores routing_iterations, as every builder of model/registry.py is called alike.)"""
     """A baseline CNN with its weights created (randomly initialised)."""
     model = BaselineCNN(conv_dtype=conv_dtype, name="cnn")
     model.build((None, *IMAGE_SHAPE))

@@ -4,12 +4,14 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from model.spec import IMAGE_SHAPE
+
 
 @keras.saving.register_keras_serializable(package="capsnet")
 class Decoder(keras.layers.Layer):
     """(batch, 10, 16) digit capsules and (batch,) chosen digits -> (batch, 28, 28, 1) in 0..1."""
 
-    def __init__(self, hidden_units: tuple[int, ...] = (512, 1024), image_shape=(28, 28, 1),
+    def __init__(self, hidden_units: tuple[int, ...] = (512, 1024), image_shape=IMAGE_SHAPE,
                  **kwargs):
         super().__init__(**kwargs)
         self.hidden_units = tuple(hidden_units)

@@ -5,6 +5,7 @@ import keras
 from keras import ops
 
 from model.routing import routing_by_agreement
+from model.spec import ROUTING_ITERATIONS, check_routing_iterations
 
 
 @keras.saving.register_keras_serializable(package="capsnet")
@@ -12,10 +13,9 @@ class DigitCaps(keras.layers.Layer):
     """(batch, 1152, 8) primary capsules -> 10 digit capsules of 16 dimensions."""
 
     def __init__(self, num_capsules: int = 10, capsule_dim: int = 16,
-                 routing_iterations: int = 3, **kwargs):
+                 routing_iterations: int = ROUTING_ITERATIONS, **kwargs):
         super().__init__(**kwargs)
-        if not 1 <= routing_iterations <= 10:
-            raise ValueError(f"routing_iterations must be between 1 and 10, got {routing_iterations}.")
+        check_routing_iterations(routing_iterations)
         self.num_capsules = num_capsules
         self.capsule_dim = capsule_dim
         self.routing_iterations = routing_iterations

@@ -1,5 +1,6 @@
-"""MultiMNIST (paper, section 6): the CapsNet that reads two overlapping digits (the pairs
-themselves are made in model/pairs.py), and its batches, loss and pair accuracy.
+"""MultiMNIST (paper, section 6): the CapsNet that reads two overlapping digits, its loss and what
+counts as a pair read right. The pairs are made in datasets/pairs.py; their batches and the
+test-set accuracy are training's (training/tasks.py).
 
 The network is model/'s CapsNet on 36x36 inputs (3,200 primary capsules). What changes is the
 loss: both digits are present in the margin loss, and the decoder redraws each digit from its own
@@ -9,51 +10,11 @@ longest digit capsules are exactly its two digits.
 from __future__ import annotations
 
 import keras
-import numpy as np
 from keras import ops
 
-from model.capsnet import NUM_CLASSES, CapsNet, per_replica
-from model.forward import compiled_forward
+from model.capsnet import CapsNet, per_replica
 from model.losses import margin_loss, reconstruction_loss
-from model.pairs import CANVAS_SHAPE, EVALUATION_SEED, draw_pairs, overlay
-
-
-
-class PairBatches(keras.utils.PyDataset):
-    """MultiMNIST batches made on the fly from MNIST images, in numpy (any Keras backend).
-
-    Training: new partners and shifts every epoch, incomplete last batch dropped. Evaluation
-    (`shuffle=False`): image k is the first digit of pair k; partners and shifts fixed by the seed,
-    so the pairs do not depend on the batch size.
-    """
-
-    def __init__(self, images: np.ndarray, labels: np.ndarray, batch_size: int, *,
-                 shuffle: bool = True, seed: int = EVALUATION_SEED):
-        super().__init__()
-        self.images, self.labels = np.asarray(images), np.asarray(labels, np.int32)
-        self.batch_size, self.shuffle = batch_size, shuffle
-        self.rng = np.random.default_rng(seed)
-        self.pairs = draw_pairs(self.labels, self.rng, shuffle)
-
-    def __len__(self) -> int:
-        whole, rest = divmod(len(self.labels), self.batch_size)
-        return whole + (rest > 0 and not self.shuffle)
-
-    def __getitem__(self, index: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        chosen = slice(index * self.batch_size, (index + 1) * self.batch_size)
-        return overlay(self.images, self.labels, *(part[chosen] for part in self.pairs))
-
-    def on_epoch_end(self) -> None:
-        if self.shuffle:
-            self.pairs = draw_pairs(self.labels, self.rng)
-
-
-def training_batches(images: np.ndarray, labels: np.ndarray, batch_size: int, seed: int = 0) -> PairBatches:
-    return PairBatches(images, labels, batch_size, shuffle=True, seed=seed)
-
-
-def evaluation_batches(images: np.ndarray, labels: np.ndarray, batch_size: int) -> PairBatches:
-    return PairBatches(images, labels, batch_size, shuffle=False, seed=EVALUATION_SEED)
+from model.spec import NUM_CLASSES, PAIR_SHAPE, ROUTING_ITERATIONS
 
 
 def same_pair(predicted, labels):
@@ -67,8 +28,8 @@ class MultiCapsNet(CapsNet):
     """The CapsNet on 36x36: Conv1 28x28x256 -> PrimaryCaps 32 x 10x10 -> DigitCaps 10x16 -> a
     decoder to 36x36. Only the outputs, the loss and the accuracy differ from the 28x28 network."""
 
-    def __init__(self, routing_iterations: int = 3, conv_dtype: str | None = None,
-                 image_shape: tuple[int, int, int] = CANVAS_SHAPE, **kwargs):
+    def __init__(self, routing_iterations: int = ROUTING_ITERATIONS, conv_dtype: str | None = None,
+                 image_shape: tuple[int, int, int] = PAIR_SHAPE, **kwargs):
         super().__init__(routing_iterations, conv_dtype, image_shape, **kwargs)
 
     def build(self, input_shape=None):
@@ -110,28 +71,8 @@ class MultiCapsNet(CapsNet):
         return self.get_metrics_result()
 
 
-def build_multimnist(routing_iterations: int = 3, conv_dtype: str | None = None) -> MultiCapsNet:
+def build_multimnist(routing_iterations: int = ROUTING_ITERATIONS, conv_dtype: str | None = None) -> MultiCapsNet:
     """A MultiMNIST CapsNet with its weights created (randomly initialised)."""
     model = MultiCapsNet(routing_iterations=routing_iterations, conv_dtype=conv_dtype, name="multimnist")
-    model.build((None, *CANVAS_SHAPE))
+    model.build((None, *PAIR_SHAPE))
     return model
-
-
-def accuracy_report(model: keras.Model, images: np.ndarray, labels: np.ndarray, batch_size: int = 100) -> dict:
-    """Pair accuracy on one pair per image (MNIST's test set: 10,000 pairs), made with the fixed
-    seed; per class: of the pairs that contain that digit."""
-    forward = compiled_forward(model, ["pair"], image_shape=CANVAS_SHAPE)
-    batches = evaluation_batches(images, labels, batch_size)
-    predicted, truth = [], []
-    for index in range(len(batches)):
-        x, y = batches[index]
-        predicted.append(forward(x)["pair"])
-        truth.append(y["labels"])
-    predicted, truth = np.concatenate(predicted), np.concatenate(truth)
-    right = ops.convert_to_numpy(same_pair(predicted, truth))
-    return {
-        "accuracy": float(right.mean()),
-        "pairs": int(len(right)),
-        "per_class_accuracy": {str(d): float(right[(truth == d).any(axis=1)].mean())
-                               for d in range(NUM_CLASSES) if np.any(truth == d)},
-    }

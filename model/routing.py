@@ -4,6 +4,7 @@ from __future__ import annotations
 from keras import ops
 
 from model.capsules import squash
+from model.spec import check_routing_iterations
 
 
 def routing_by_agreement(prediction_vectors, iterations: int, detach: bool = True) -> dict:
@@ -13,8 +14,7 @@ def routing_by_agreement(prediction_vectors, iterations: int, detach: bool = Tru
     (batch, iterations, 1152, 10) as used in each iteration, `digit_caps` v_j
     (batch, iterations, 10, 16) after each iteration; and `final` v_j (batch, 10, 16).
     """
-    if not 1 <= iterations <= 10:
-        raise ValueError(f"routing iterations must be between 1 and 10, got {iterations}.")
+    check_routing_iterations(iterations)
     # Training: gradients flow only through the last iteration; earlier ones just choose c_ij
     # (~10% faster). `detach=False` differentiates through every iteration (the page's saliency).
     detached = ops.stop_gradient(prediction_vectors) if detach else prediction_vectors

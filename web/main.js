@@ -7,15 +7,20 @@ import {
   loadModel, geometry, fillModelText, describeModel, fillOptions, span,
 } from './lib/model-info.js';
 import { StatusLine } from './lib/status.js';
+import { answerElements, inputElements, mistakesElements } from './sections/input/elements.js';
 import { InputView } from './sections/input/input.js';
-import { MistakesView } from './sections/input/mistakes.js';
+import { MistakesGallery } from './sections/input/mistakes.js';
+import { routingElements } from './sections/routing/elements.js';
 import { Walkthrough } from './walkthrough.js';
 import { UrlState } from './lib/urlstate.js';
 import { TableOfContents } from './lib/toc.js';
 import { MultiSection } from './sections/multi/multi.js';
+import { LatestQueue } from './lib/queue.js';
 
-const $ = (id) => document.getElementById(id);
-const status = new StatusLine($('status'));
+const $ = (id) => document.getElementById(id); // index.html's own: the contents, the header
+const answer = answerElements();
+const iterationsChoice = routingElements().iterations; // the routing section's select decides every analysis
+const status = new StatusLine(answer.status);
 const showError = (err) => status.error(err);
 
 // view: a link's choices still to apply once its input has been analysed.
@@ -24,7 +29,7 @@ const state = {
 };
 let urlState = null; // made once /api/model has given the input's shape
 let walkthrough = null; // the stages' views: built once the page has painted
-const analysisQueue = new api.LatestQueue(showError);
+const analysisQueue = new LatestQueue(showError);
 
 // body[data-busy] is present while a drawing waits to be sent or an analysis runs.
 function updateBusy() {
@@ -33,9 +38,7 @@ function updateBusy() {
   else document.body.removeAttribute('data-busy');
 }
 
-const input = new InputView({
-  pad: $('draw'), clear: $('clear'), upload: $('upload'), overlay: $('drop-overlay'), gallery: $('gallery'),
-}, {
+const input = new InputView(inputElements(), {
   onSource: analyse,
   onClear: () => analysisQueue.cancel(),
   onWaiting: updateBusy,
@@ -43,13 +46,8 @@ const input = new InputView({
   onError: showError,
 });
 
-const mistakes = new MistakesView({
-  gallery: $('mistakes-gallery'), pair: $('mistake-pair'), trueCanvas: $('mistake-true'),
-  trueCaption: $('mistake-true-caption'), predictedCanvas: $('mistake-predicted'),
-  predictedCaption: $('mistake-predicted-caption'), note: $('mistake-note'),
-}, {
+const mistakes = new MistakesGallery(mistakesElements(), {
   onPick: (entry, button) => input.pickImage(entry.image, button, { mistake: entry }),
-  onError: showError,
 });
 
 
@@ -79,19 +77,17 @@ function analyse(source, { abortCurrent = true } = {}) {
 
 function render(result, source) {
   state.analyses += 1;
-  renderGray($('seen'), result.input);
-  const prediction = $('prediction');
-  prediction.textContent = String(result.prediction);
-  prediction.dataset.seq = String(state.analyses);
+  renderGray(answer.seen, result.input);
+  answer.prediction.textContent = String(result.prediction);
+  answer.prediction.dataset.seq = String(state.analyses);
   const length = result.digit_caps.lengths[result.prediction].toFixed(2);
-  $('confidence').textContent = `capsule length ${length}`;
+  answer.confidence.textContent = `capsule length ${length}`;
   // Said once per analysis (the views that change under the pointer are not live regions).
-  $('announce').textContent = `The network reads your digit as ${result.prediction} (capsule length ${length}).`;
-  $('seen').setAttribute('aria-label', `The ${result.input.length}\u00d7${result.input[0].length} input the network saw, read as ${result.prediction}`);
+  answer.announce.textContent = `The network reads your digit as ${result.prediction} (capsule length ${length}).`;
+  answer.seen.setAttribute('aria-label', `The ${result.input.length}\u00d7${result.input[0].length} input the network saw, read as ${result.prediction}`);
   const { view } = state;
   state.view = null;
-  walkthrough.render(result, view);
-  mistakes.show(result, source);
+  walkthrough.render(result, view, source);
   if (!view) urlState.write({ pixels: result.input, iterations: state.iterations }, { push: Boolean(source.fresh) });
 }
 
@@ -100,13 +96,13 @@ function restore(view) {
   state.view = view;
   if (Number.isInteger(view.iterations)) {
     state.iterations = view.iterations;
-    $('routing-iterations').value = String(view.iterations);
+    iterationsChoice.value = String(view.iterations);
   }
   input.usePixels(view.pixels);
 }
 
-$('routing-iterations').addEventListener('change', () => {
-  state.iterations = Number($('routing-iterations').value);
+iterationsChoice.addEventListener('change', () => {
+  state.iterations = Number(iterationsChoice.value);
   urlState.write({ iterations: state.iterations });
   if (state.source) analyse({ ...state.source, fresh: false });
 });
@@ -118,19 +114,19 @@ function applyGeometry(info) {
   const geo = geometry(info);
   fillModelText(document, geo);
   new TableOfContents($('toc')); // after the headings quote the model's sizes
-  fillOptions($('routing-iterations'), span(...geo.iterationsRange));
+  fillOptions(iterationsChoice, span(...geo.iterationsRange));
   state.iterations = geo.iterations;
-  $('routing-iterations').value = String(geo.iterations);
+  iterationsChoice.value = String(geo.iterations);
   walkthrough.setGeometry(geo);
   // Two digits at once (MultiMNIST): asks its own model only once it is near the screen.
-  new MultiSection($('multi'), {
+  new MultiSection({
     digitSize: geo.input[0], halfRange: geo.sliderHalfRange, iterationsRange: geo.iterationsRange, iterations: geo.iterations,
   });
   urlState = new UrlState({
     shape: geo.input,
     onRestore: restore,
     onNotice: (text) => status.notify(text),
-    copy: $('copy-link'),
+    copy: answer.copy,
     onCopied: (text, ok) => status.set(text, ok ? 'ok' : 'info'),
   });
 }

@@ -1,22 +1,36 @@
 // The walk-through: the views of every stage, built once, fed each analysis, and kept in step:
 // one primary capsule and one digit capsule are selected at a time, whichever view chose them.
 import { renderGray } from './lib/heatmap.js';
-import { fillOptions, span, capsuleIndex, capsuleAt } from './lib/model-info.js';
-import { Conv1View } from './sections/conv1/conv1.js';
-import { PrimaryCapsView } from './sections/primary/primary.js';
-import { SquashPlot } from './sections/squash/squash.js';
-import { RoutingView } from './sections/routing/routing.js';
-import { DigitCapsView } from './sections/digitcaps/digitcaps.js';
-import { ReconstructionView } from './sections/recon/sliders.js';
-import { ClaimsSection } from './sections/claims/claims.js';
-import { VotesView } from './sections/votes/votes.js';
-import { DimensionLabels } from './sections/recon/dimensions.js';
+import { fillOptions, span, primaryGrid } from './lib/model-info.js';
+import { capsuleAt, capsuleIndex } from './lib/capsules.js';
 import { WhenVisible } from './lib/lazy.js';
 import { ReceptiveFields } from './lib/fields.js';
-import { MathPanel } from './sections/math/math.js';
+import { inputFields } from './sections/input/elements.js';
+import { conv1Elements, conv1Fields, slideElements } from './sections/conv1/elements.js';
+import { Conv1View } from './sections/conv1/conv1.js';
 import { ConvSlide } from './sections/conv1/conv-slide.js';
+import { primaryElements } from './sections/primary/elements.js';
+import { PrimaryCapsView } from './sections/primary/primary.js';
+import { squashElements } from './sections/squash/elements.js';
+import { SquashPlot } from './sections/squash/squash.js';
+import { routingElements } from './sections/routing/elements.js';
+import { RoutingView } from './sections/routing/routing.js';
+import { votesElements } from './sections/votes/elements.js';
+import { VotesView } from './sections/votes/votes.js';
+import { mathElements } from './sections/math/elements.js';
+import { MathPanel } from './sections/math/math.js';
+import { digitCapsElements } from './sections/digitcaps/elements.js';
+import { DigitCapsView } from './sections/digitcaps/digitcaps.js';
+import { dimensionElements, mistakePairElements, reconElements } from './sections/recon/elements.js';
+import { ReconstructionView } from './sections/recon/sliders.js';
+import { DimensionLabels } from './sections/recon/dimensions.js';
+import { MistakePair } from './sections/recon/mistake-pair.js';
+import { ClaimsSection } from './sections/claims/claims.js';
 
-const $ = (id) => document.getElementById(id);
+// Each section draws when it comes into view (or the browser is idle): its section ids.
+const PARTS = {
+  conv1: ['conv1', 'relu'], capsules: ['primary', 'squash', 'routing', 'votes'], digitCaps: ['digitcaps'], recon: ['recon'],
+};
 
 export class Walkthrough {
   /**
@@ -31,40 +45,24 @@ export class Walkthrough {
     this.digit = null; // the digit capsule the reader chose; null: follow the prediction
     this.capsule = null; // the primary capsule selected {type, row, col}
 
-    this.fields = new ReceptiveFields({
-      capsuleOutline: $('receptive-field'), patchOutline: $('input-patch'), mapOutline: $('map-field'),
-      mapsOverlay: $('relu-fields'),
-    });
+    this.fields = new ReceptiveFields({ ...inputFields(), ...conv1Fields() });
     const hover = (c) => this.hoverCapsule(c);
-    this.slide = new ConvSlide({
-      input: $('slide-input'), window: $('slide-window'), map: $('slide-map'), play: $('slide-play'),
-      position: $('slide-position'),
-    });
-    this.conv1 = new Conv1View({
-      kernels: $('conv1-kernels'), kernelMarker: $('kernel-marker'), kernelLegend: $('kernel-legend'),
-      index: $('kernel-index'), big: $('kernel-big'), relu: $('kernel-relu'), caption: $('kernel-caption'),
-      maps: $('relu-maps'), mapsMarker: $('relu-marker'), mapsLegend: $('relu-legend'), mapsCaption: $('relu-caption'),
-    }, {
+    this.slide = new ConvSlide(slideElements());
+    this.conv1 = new Conv1View(conv1Elements(), {
       onMapsLayout: (layout) => this.fields.setMapsLayout(layout),
       onHoverPixel: (pixel) => this.fields.showMapPixel(pixel),
       onShowMap: (...map) => this.slide.setMap(...map),
     });
-    this.squash = new SquashPlot($('squash-plot'), $('squash-caption'));
-    this.routing = new RoutingView({
-      heat: $('routing-heat'), marker: $('routing-marker'), legend: $('routing-legend'), bars: $('routing-bars'),
-      step: $('routing-step'), prev: $('routing-prev'), next: $('routing-next'), play: $('routing-play'),
-      position: $('routing-position'), digit: $('routing-digit'), digitName: $('routing-digit-name'),
-      summary: $('routing-summary'), caption: $('routing-caption'), stretch: $('routing-stretch'),
-    }, {
+    const squash = squashElements();
+    this.squash = new SquashPlot(squash.plot, squash.caption);
+    this.routingEls = routingElements();
+    this.routing = new RoutingView(this.routingEls, {
       onSelectCapsule: (type, row, col) => this.primary.select(type, row, col, true),
       onShow: (digit, iteration) => this.votes.show(digit, iteration),
       onHover: hover,
       onSelectDigit: (d) => this.chooseDigit(d),
     });
-    this.primary = new PrimaryCapsView({
-      canvas: $('primary-caps'), marker: $('primary-marker'), legend: $('primary-legend'),
-      stretch: $('primary-stretch'), title: $('capsule-title'), vector: $('capsule-vector'),
-    }, {
+    this.primary = new PrimaryCapsView(primaryElements(), {
       onSelect: ({
         type, row, col, index,
       }) => {
@@ -77,36 +75,27 @@ export class Walkthrough {
       couplingOf: (type, row, col) => this.routing.finalCoupling(type, row, col),
       onHover: hover,
     });
-    this.digitCaps = new DigitCapsView({
-      bars: $('digit-caps'), vectors: $('digit-vectors'), rows: $('digit-rows'), rowMarker: $('digit-row-marker'),
-    }, { onSelect: (d) => this.chooseDigit(d) });
-    this.votes = new VotesView({
-      section: $('votes'), plot: $('votes-plot'), projection: $('votes-projection'), agreement: $('agreement'),
-      caption: $('votes-caption'), evidenceInput: $('evidence-input'), evidenceOverlay: $('evidence-overlay'),
-      evidenceToggle: $('evidence-toggle'), evidenceNote: $('evidence-note'),
-    }, {
+    this.digitCaps = new DigitCapsView(digitCapsElements(), { onSelect: (d) => this.chooseDigit(d) });
+    this.votes = new VotesView(votesElements(), {
       onError,
       onSelectCapsule: (i) => {
-        const { type, row, col } = capsuleAt(this.geo, i);
+        const { type, row, col } = capsuleAt(primaryGrid(this.geo), i);
         this.primary.select(type, row, col, true);
       },
-      onHover: (i) => hover(i === null ? null : capsuleAt(this.geo, i)),
+      onHover: (i) => hover(i === null ? null : capsuleAt(primaryGrid(this.geo), i)),
     });
-    this.math = new MathPanel({ section: $('math'), body: $('math-body'), caption: $('math-caption') }, { onError });
-    $('routing-digit').addEventListener('change', () => {
-      const value = $('routing-digit').value;
+    this.math = new MathPanel(mathElements(), { onError });
+    this.mistakePair = new MistakePair(mistakePairElements(), { onError });
+    this.routingEls.digit.addEventListener('change', () => {
+      const { value } = this.routingEls.digit;
       this.chooseDigit(value === 'auto' ? null : Number(value));
     });
-    $('recon-digit').addEventListener('change', () => this.chooseDigit(Number($('recon-digit').value)));
+    this.reconEls = reconElements();
+    this.reconEls.digit.addEventListener('change', () => this.chooseDigit(Number(this.reconEls.digit.value)));
     this.squash.draw();
-    // Each part draws when its sections come into view (or the browser is idle).
-    const near = (...ids) => new WhenVisible(ids.map($));
-    this.parts = {
-      conv1: near('conv1', 'relu'),
-      capsules: near('primary', 'squash', 'routing', 'votes'),
-      digitCaps: near('digitcaps'),
-      recon: near('recon'),
-    };
+    this.parts = Object.fromEntries(Object.entries(PARTS).map(
+      ([part, ids]) => [part, new WhenVisible(ids.map((id) => document.getElementById(id)))],
+    ));
   }
 
   /** Everything sized by the model (model-info.js' geometry()): the selects, the sliders. */
@@ -115,30 +104,26 @@ export class Walkthrough {
     this.fields.setGeometry(geo);
     this.slide.setGeometry(geo);
     const digits = span(0, geo.digits - 1);
-    fillOptions($('recon-digit'), digits);
-    fillOptions($('routing-digit'), digits, (d) => `digit ${d}`);
+    fillOptions(this.reconEls.digit, digits);
+    fillOptions(this.routingEls.digit, digits, (d) => `digit ${d}`);
     for (const view of [this.conv1, this.primary, this.routing, this.digitCaps, this.votes]) view.reserve(geo);
-    this.recon = new ReconstructionView({
-      canvas: $('reconstruction'), sliders: $('sliders'), digit: $('recon-digit'), reset: $('recon-reset'),
-      sweepButton: $('sweep-button'), sweep: $('sweep'), sweepNote: $('sweep-note'), vectorNote: $('vector-note'),
-    }, {
+    this.recon = new ReconstructionView(this.reconEls, {
       dims: geo.digitDim,
       halfRange: geo.sliderHalfRange,
       onError: this.onError,
       onDigit: (digit) => this.dimensions.show(digit),
       onChange: (digit, sliders) => this.onChange({ sliders }),
     });
-    this.dimensions = new DimensionLabels({
-      table: $('dimension-table'), method: $('dimension-method'), note: $('dimension-note'),
-    }, { labels: () => this.recon.labels });
-    this.claims = new ClaimsSection($('claims'), {
+    this.dimensions = new DimensionLabels(dimensionElements(), { labels: () => this.recon.labels });
+    this.claims = new ClaimsSection({
       geometry: geo,
       onTransform: (transform) => this.onChange({ transform }),
     });
   }
 
-  /** One analysis (/api/analyze) to every view; view: a link's choices to apply to it. */
-  render(result, view = null) {
+  /** One analysis (/api/analyze) to every view; view: a link's choices to apply to it; source:
+   * where the input came from (a mistake of the network's is redrawn as both digits). */
+  render(result, view = null, source = null) {
     this.result = result;
     if (view) this.digit = Number.isInteger(view.digit) ? view.digit : null;
     this.parts.conv1.run(() => {
@@ -157,10 +142,11 @@ export class Walkthrough {
       this.digitCaps.choose(this.digit ?? result.prediction);
     });
     this.parts.recon.run(() => {
-      renderGray($('seen-copy'), result.input);
+      renderGray(this.reconEls.seenCopy, result.input);
       this.recon.setData(result, this.digit); // the digit chosen by the time it draws
       if (view && view.sliders) this.recon.applyValues(view.sliders);
     });
+    this.mistakePair.show(result, source);
     this.claims.setInput(result.input);
     if (view && view.transform) this.claims.transform.setValues(view.transform);
   }
@@ -183,7 +169,7 @@ export class Walkthrough {
     this.math.show({
       pixels: result.input,
       iterations: result.routing.iterations.length,
-      capsule: capsuleIndex(this.geo, c.type, c.row, c.col),
+      capsule: capsuleIndex(primaryGrid(this.geo), c.type, c.row, c.col),
       digit: this.digit ?? result.prediction,
       where: c,
     });
@@ -197,7 +183,7 @@ export class Walkthrough {
     this.fields.showCapsule(shown);
     this.primary.mark(shown);
     this.routing.mark(shown);
-    this.votes.select(capsuleIndex(this.geo, shown.type, shown.row, shown.col));
+    this.votes.select(capsuleIndex(primaryGrid(this.geo), shown.type, shown.row, shown.col));
   }
 
   /** A new input is on its way: drop requests for the old one. */

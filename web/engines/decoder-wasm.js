@@ -115,7 +115,7 @@ export async function loadKernel(pages) {
     const memory = new WebAssembly.Memory({ initial: pages });
     const { instance } = await WebAssembly.instantiate(MODULE, { env: { memory } });
     return { dense: instance.exports.dense, memory };
-  } catch (err) {
+  } catch {
     return null;
   }
 }

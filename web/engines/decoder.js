@@ -1,4 +1,4 @@
-// The decoder in the page: GET /api/decoder's float16 weights (app/decoder_weights.py's
+// The decoder in the page: GET /api/decoder's float16 weights (app/serving/decoder_weights.py's
 // format), so that sliders and the Figure 4 grid never wait for the network. The hot loop runs
 // in WebAssembly SIMD (decoder-wasm.js) where the page may compile it, else in plain
 // JavaScript: chosen by measurement (bench/browser.py). The grid's 176 images go through the

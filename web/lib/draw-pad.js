@@ -91,7 +91,7 @@ export class DrawPad extends EventTarget {
     this.pointerId = e.pointerId;
     try {
       this.canvas.setPointerCapture(e.pointerId);
-    } catch (err) {
+    } catch {
       // Synthetic events may not be capturable; drawing still works without capture.
     }
     const p = this.point(e);

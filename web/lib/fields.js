@@ -1,20 +1,10 @@
 // Receptive fields: which pixels of the input a primary capsule, or one ReLU map pixel, saw.
-// Computed from the layers' kernel sizes and strides in GET /api/model (valid convolutions,
-// as the output shapes there confirm), never typed in: each layer maps a window of `size`
-// outputs starting at `start` to (size - 1) * stride + kernel inputs starting at start * stride.
+// The server computes them from the layers (GET /api/model's receptive_fields: {size, stride});
+// unit (row, col) sees the square of `size` pixels from (row * stride, col * stride).
 
-/** The field of one output (row, col) of the last of `layers` ([{kernel, stride}], input
- * first), in the first layer's input: {top, left, size}. */
-export function receptiveField(layers, row, col) {
-  let top = row;
-  let left = col;
-  let size = 1;
-  for (const { kernel, stride } of layers.slice().reverse()) {
-    top *= stride;
-    left *= stride;
-    size = (size - 1) * stride + kernel;
-  }
-  return { top, left, size };
+/** The field of unit (row, col), given its layer's {size, stride}: {top, left, size}. */
+export function receptiveField({ size, stride }, row, col) {
+  return { top: row * stride, left: col * stride, size };
 }
 
 /** Place an outline element over a canvas showing an h x w image, around `field`, in percent. */
@@ -44,8 +34,6 @@ export class ReceptiveFields {
 
   setGeometry(geo) {
     this.geo = geo;
-    this.conv1 = [{ kernel: geo.conv1.kernel, stride: geo.conv1.stride }];
-    this.primary = [{ kernel: geo.primary.kernel, stride: geo.primary.stride }];
   }
 
   /** The ReLU atlas' layout (heatmap.js), to outline the field on every map. */
@@ -60,8 +48,10 @@ export class ReceptiveFields {
     const [h, w] = this.geo.input;
     const [mh, mw] = this.geo.conv1.map;
     this.capsule = capsule;
-    placeOutline(this.els.capsuleOutline, capsule && receptiveField([...this.conv1, ...this.primary], capsule.row, capsule.col), h, w);
-    placeOutline(this.els.mapOutline, capsule && receptiveField(this.primary, capsule.row, capsule.col), mh, mw);
+    const { fields } = this.geo;
+    placeOutline(this.els.capsuleOutline, capsule && receptiveField(fields.primary_caps, capsule.row, capsule.col), h, w);
+    placeOutline(this.els.mapOutline, capsule && receptiveField(fields.primary_caps_on_conv1, capsule.row, capsule.col),
+      mh, mw);
     this.drawMaps();
   }
 
@@ -69,7 +59,7 @@ export class ReceptiveFields {
   showMapPixel(pixel) {
     if (!this.geo) return;
     const [h, w] = this.geo.input;
-    placeOutline(this.els.patchOutline, pixel && receptiveField(this.conv1, pixel.y, pixel.x), h, w);
+    placeOutline(this.els.patchOutline, pixel && receptiveField(this.geo.fields.conv1, pixel.y, pixel.x), h, w);
   }
 
   /** The capsule's window on each of the ReLU maps: one rectangle per tile of the atlas. */
@@ -83,7 +73,7 @@ export class ReceptiveFields {
     const ctx = canvas.getContext('2d');
     ctx.clearRect(0, 0, canvas.width, canvas.height);
     if (!this.capsule) return;
-    const field = receptiveField(this.primary, this.capsule.row, this.capsule.col);
+    const field = receptiveField(this.geo.fields.primary_caps_on_conv1, this.capsule.row, this.capsule.col);
     ctx.strokeStyle = '#fde725';
     ctx.lineWidth = 1.5;
     for (let k = 0; k < layout.count; k += 1) {

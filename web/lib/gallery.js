@@ -1,4 +1,4 @@
-// The gallery of real MNIST test digits shipped in static/gallery.
+// The gallery of real MNIST test digits shipped in web/gallery/ (datasets/gallery.py writes it).
 
 const GALLERY = 'static/gallery/';
 

@@ -23,7 +23,7 @@ export function flatten(nested) {
   return Float32Array.from(nested.flat(Infinity));
 }
 
-/** The shape of nested lists, e.g. [32, 6, 6] for the primary capsules' lengths. */
+/** The shape of nested lists, e.g. [6, 6, 32] for the primary capsules' lengths. */
 export function shapeOf(nested) {
   const shape = [];
   for (let node = nested; Array.isArray(node); node = node[0]) shape.push(node.length);
@@ -75,14 +75,15 @@ export function cssColor(cmap, t) {
 const GAP_RGB = [23, 26, 33]; // matches --panel in style.css
 
 /**
- * Paint `count` tiles of h x w values (C order in `data`, starting at `offset`) into one
- * canvas, `cols` tiles per row with `gap` pixels between tiles, values mapped from
- * [min, max] through colour map `cmap`. Returns the layout for hit testing.
- * `stride`/`step` allow reading one channel of interleaved data (e.g. coupling[..., d]).
+ * Paint `count` tiles of h x w values into one canvas, `cols` tiles per row with `gap` pixels
+ * between tiles, values mapped from [min, max] through colour map `cmap`. Returns the layout
+ * for hit testing. Value (tile k, y, x) is data[offset + k * strides.tile + y * strides.row +
+ * x * strides.col]: by default tile after tile in C order; capsuleAtlas gives the strides of
+ * the primary capsules' order, where one channel (offset) of interleaved data can be read.
  */
 export function renderAtlas(canvas, data, {
   count, h, w, cols, gap = 1, min = 0, max = 1, cmap = 'viridis',
-  offset = 0, step = 1,
+  offset = 0, strides = { tile: h * w, row: w, col: 1 },
 }) {
   const { rows, width, height } = reserveAtlas(canvas, {
     count, h, w, cols, gap,
@@ -103,7 +104,7 @@ export function renderAtlas(canvas, data, {
     const y0 = Math.floor(k / cols) * (h + gap);
     for (let y = 0; y < h; y += 1) {
       for (let x = 0; x < w; x += 1) {
-        const value = data[offset + ((k * h + y) * w + x) * step];
+        const value = data[offset + k * strides.tile + y * strides.row + x * strides.col];
         paint((value - min) / span, px, ((y0 + y) * width + x0 + x) * 4);
       }
     }
@@ -113,9 +114,11 @@ export function renderAtlas(canvas, data, {
 }
 
 /** The atlas of the primary capsules (lengths, couplings): one h x w grid per capsule type,
- * about twice as wide as tall. */
-export const capsuleAtlas = (types, h, w) => ({
+ * about twice as wide as tall, read from data in the capsules' order ([h, w, types, channels],
+ * lib/capsules.js); `channels` interleaved values per capsule (a coupling to each digit). */
+export const capsuleAtlas = (types, h, w, channels = 1) => ({
   count: types, h, w, cols: atlasColumns(types, 2), gap: 1,
+  strides: { tile: channels, row: w * types * channels, col: types * channels },
 });
 
 /** Size a canvas for an atlas of `count` tiles before its data arrive, so nothing moves when

@@ -34,6 +34,7 @@ export function geometry(info) {
     sweep,
     sweepStep: Math.round((sweep[1] - sweep[0]) * 1e6) / 1e6,
     sliderHalfRange: info.slider_half_range,
+    fields: info.receptive_fields, // {conv1, primary_caps, primary_caps_on_conv1}: {size, stride}
     transforms: info.transforms || {},
   };
 }
@@ -95,14 +96,5 @@ export function fillOptions(select, values, label = String) {
 
 export const span = (lo, hi) => Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
 
-/** Primary capsule (type, row, col) -> its index in the model's order, (row * cols + col) *
- * types + type, which /api/votes and /api/capsule-math use. */
-export function capsuleIndex(geo, type, row, col) {
-  return (row * geo.primary.grid[1] + col) * geo.primary.types + type;
-}
-
-/** The inverse of capsuleIndex. */
-export function capsuleAt(geo, index) {
-  const { types, grid: [rows, cols] } = geo.primary;
-  return { type: index % types, row: Math.floor(index / (cols * types)) % rows, col: Math.floor(index / types) % cols };
-}
+/** The primary capsules' grid {rows, cols, types} (lib/capsules.js) of the model's geometry. */
+export const primaryGrid = (geo) => ({ rows: geo.primary.grid[0], cols: geo.primary.grid[1], types: geo.primary.types });

@@ -1,7 +1,7 @@
 // Viridis colour map, 256 entries as 0xRRGGBB.
 // Extracted verbatim from d3-scale-chromatic 3.1.1 (dist/d3-scale-chromatic.mjs, `viridis`),
 // ISC licence, Copyright 2010-2026 Mike Bostock. The viridis map itself is by
-// Stefan van der Walt and Nathaniel Smith (CC0). See static/vendor/README.md.
+// Stefan van der Walt and Nathaniel Smith (CC0). See web/vendor/README.md.
 export const VIRIDIS_HEX = [
   0x440154, 0x440256, 0x450457, 0x450559, 0x46075a, 0x46085c, 0x460a5d, 0x460b5e,
   0x470d60, 0x470e61, 0x471063, 0x471164, 0x471365, 0x481467, 0x481668, 0x481769,

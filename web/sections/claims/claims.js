@@ -13,7 +13,8 @@ const $ = (id) => document.getElementById(id);
 export class ClaimsSection {
   /** geometry: model-info.js' geometry(). Errors show in the section's own status line.
    * onTransform(values): the transform sliders moved (the URL keeps them). */
-  constructor(section, { geometry, onTransform = () => {} }) {
+  constructor({ geometry, onTransform = () => {} }) {
+    const section = $('claims');
     const { transforms } = geometry;
     const status = new StatusLine($('claims-status'));
     const onError = (err) => status.error(err);

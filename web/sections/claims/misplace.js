@@ -4,6 +4,7 @@ import * as api from '../../engines/server.js';
 import { renderGray } from '../../lib/heatmap.js';
 import { answerCard, showAnswer, MODELS } from './answers.js';
 import { REARRANGEMENTS } from './rearrange.js';
+import { BusyQueue } from '../../lib/queue.js';
 
 export class MisplaceView {
   /**
@@ -15,7 +16,7 @@ export class MisplaceView {
     this.pixels = null;
     this.original = null; // the /api/compare answer for the untouched input
     this.shown = null; // the rearrangement on show
-    this.queue = new api.BusyQueue(els.root, onError);
+    this.queue = new BusyQueue(els.root, onError);
     this.cards = {
       original: { capsnet: answerCard(els.originalCapsnet, 'capsnet'), cnn: answerCard(els.originalCnn, 'cnn') },
       rearranged: { capsnet: answerCard(els.rearrangedCapsnet, 'capsnet'), cnn: answerCard(els.rearrangedCnn, 'cnn') },

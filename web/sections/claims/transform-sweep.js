@@ -6,6 +6,7 @@ import {
   COLORS, DIGIT_COLORS, ramp, prepare, axes, series, markX, niceTicks, redrawOnResize,
 } from '../../lib/chart.js';
 import { labelOf, formatValue, orderedNames } from './transforms.js';
+import { BusyQueue } from '../../lib/queue.js';
 
 const POINTS = 24; // about this many values per sweep (the API takes up to 41)
 const STRIP = 64; // height of the row of transformed inputs above the charts
@@ -39,7 +40,7 @@ export class TransformSweepView {
     this.current = current;
     this.pixels = null;
     this.result = null; // {answer, held, auto}
-    this.queue = new api.BusyQueue(els.root, onError);
+    this.queue = new BusyQueue(els.root, onError);
     for (const name of orderedNames(transforms)) els.parameter.append(new Option(labelOf(name), name));
     for (let d = 0; d < digits; d += 1) els.digit.append(new Option(String(d), String(d)));
     els.run.addEventListener('click', () => this.run());

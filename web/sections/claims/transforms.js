@@ -4,6 +4,7 @@
 import * as api from '../../engines/server.js';
 import { renderGray, fmt } from '../../lib/heatmap.js';
 import { answerCard, showAnswer } from './answers.js';
+import { BusyQueue } from '../../lib/queue.js';
 
 const LABELS = {
   rotation: 'Rotation', scale: 'Scale', scale_x: 'Scale x', scale_y: 'Scale y',
@@ -45,7 +46,7 @@ export class TransformView {
     this.outputs = {};
     this.pixels = null; // the analysed input, 28x28 in 0..1
     this.frame = 0;
-    this.queue = new api.BusyQueue(els.root, onError);
+    this.queue = new BusyQueue(els.root, onError);
     this.cards = { capsnet: answerCard(els.capsnet, 'capsnet'), cnn: answerCard(els.cnn, 'cnn') };
     els.sliders.replaceChildren(...orderedNames(transforms).map((name) => this.slider(name, transforms[name])));
     els.reset.addEventListener('click', () => {

@@ -11,7 +11,7 @@ export class ConvSlide {
   /** els: {input, window, map, play, position}; the map canvas shows the positions done. */
   constructor(els) {
     this.els = els;
-    this.layers = null; // conv1's [{kernel, stride}], from /api/model
+    this.field = null; // a ReLU map pixel's window on the input, {size, stride}, from /api/model
     this.pixels = null;
     this.map = null; // {data, h, w, max, filter}
     this.done = 0; // how many output positions are filled in
@@ -21,7 +21,7 @@ export class ConvSlide {
   }
 
   setGeometry(geo) {
-    this.layers = [{ kernel: geo.conv1.kernel, stride: geo.conv1.stride }];
+    this.field = geo.fields.conv1;
     this.inputShape = geo.input;
   }
 
@@ -91,7 +91,7 @@ export class ConvSlide {
   /** Fill in the first n output positions (row by row) and put the window on the last. */
   goTo(n) {
     const { map } = this;
-    if (!map || !this.layers) return;
+    if (!map || !this.field) return;
     this.done = Math.max(1, Math.min(this.total, n));
     const partial = new Float32Array(this.total).fill(NaN); // not yet computed: drawn black
     partial.set(map.data.subarray(0, this.done));
@@ -102,10 +102,10 @@ export class ConvSlide {
     const y = Math.floor(at / map.w);
     const x = at % map.w;
     const [ih, iw] = this.inputShape;
-    placeOutline(this.els.window, receptiveField(this.layers, y, x), ih, iw);
+    placeOutline(this.els.window, receptiveField(this.field, y, x), ih, iw);
     this.els.map.dataset.done = String(this.done);
-    this.els.position.textContent = `Filter ${map.filter} at row ${y}, column ${x}: its ${this.layers[0].kernel}\u00d7`
-      + `${this.layers[0].kernel} weights times the input's pixels under the window, summed, plus a bias, then ReLU: `
+    this.els.position.textContent = `Filter ${map.filter} at row ${y}, column ${x}: its ${this.field.size}\u00d7`
+      + `${this.field.size} weights times the input's pixels under the window, summed, plus a bias, then ReLU: `
       + `${map.data[at].toFixed(3)}.`;
   }
 }

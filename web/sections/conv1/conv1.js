@@ -87,7 +87,7 @@ export class Conv1View {
   /** q: the quantised kernels from GET /api/conv1/kernels. */
   setKernels(q) {
     this.kernels = decodeQ(q);
-    const [filters, kh, kw] = this.kernels.shape;
+    const [filters, kh] = this.kernels.shape;
     const a = Math.max(Math.abs(this.kernels.min), Math.abs(this.kernels.max), 1e-6);
     this.kernelLimit = a;
     this.kernelLayout = renderAtlas(this.els.kernels, this.kernels.data, { ...KERNELS(filters, kh), min: -a, max: a });

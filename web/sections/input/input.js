@@ -108,7 +108,7 @@ export class InputView {
       const bitmap = await createImageBitmap(file);
       this.pad.showImage(bitmap);
       bitmap.close();
-    } catch (err) {
+    } catch {
       this.pad.clear(); // not something the browser can show; the server will say why
     }
   }

@@ -5,6 +5,7 @@
 // loss. Every number is the server's; the page only lays them out.
 import * as api from '../../engines/server.js';
 import { fmt } from '../../lib/heatmap.js';
+import { BusyQueue } from '../../lib/queue.js';
 
 const el = (tag, attrs = {}, ...children) => {
   const node = document.createElement(tag);
@@ -27,7 +28,7 @@ export class MathPanel {
   /** els: {section, body, caption}; onError(err). */
   constructor(els, { onError }) {
     this.els = els;
-    this.queue = new api.BusyQueue(els.section, onError);
+    this.queue = new BusyQueue(els.section, onError);
     this.visible = false;
     this.wanted = null; // {pixels, iterations, capsule, digit, where}
     this.shown = null;

@@ -142,7 +142,7 @@ export class MultiPad extends EventTarget {
     this.canvas.focus({ preventScroll: true });
     try {
       this.canvas.setPointerCapture(e.pointerId);
-    } catch (err) {
+    } catch {
       // Synthetic events may not be capturable; the gesture still works without capture.
     }
     const p = this.point(e);

@@ -13,6 +13,7 @@ import { MultiSliders } from './multi-sliders.js';
 import { AbsentDigitView } from './multi-absent.js';
 import { RoutingSharesView } from './multi-routing.js';
 import { asImage, drawOverlay } from './multi-draw.js';
+import { LatestQueue } from '../../lib/queue.js';
 
 const $ = (id) => document.getElementById(id);
 const DRAW_DEBOUNCE_MS = 150;
@@ -23,8 +24,8 @@ export class MultiSection {
    * digitSize: the size of one MNIST digit (/api/model's input); halfRange: the sliders' reach;
    * iterationsRange, iterations: the routing iterations the server allows, and its default.
    */
-  constructor(section, { digitSize, halfRange, iterationsRange, iterations }) {
-    this.section = section;
+  constructor({ digitSize, halfRange, iterationsRange, iterations }) {
+    this.section = $('multi');
     this.digitSize = digitSize;
     this.status = new StatusLine($('multi-status'));
     this.onError = (err) => this.status.error(err);
@@ -58,11 +59,11 @@ export class MultiSection {
       observer.disconnect();
       this.load();
     }, { rootMargin: '200px' });
-    observer.observe(section);
+    observer.observe(this.section);
   }
 
   queue() {
-    const queue = new api.LatestQueue(this.onError, { onIdle: () => this.updateBusy() });
+    const queue = new LatestQueue(this.onError, { onIdle: () => this.updateBusy() });
     this.queues.push(queue);
     return queue;
   }

@@ -4,10 +4,11 @@ import {
   capsuleAtlas, reserveAtlas,
 } from '../../lib/heatmap.js';
 import { argmax } from '../../lib/bars.js';
+import { capsuleAt, capsuleIndex, gridOf } from '../../lib/capsules.js';
 
 /** The keys of every capsule grid: arrows move within a type's grid, Page Up/Down change
  * the type, wrapping around. Returns the capsule moved to, or null for other keys. */
-export function moveCapsule(e, { type, row, col }, [types, rows, cols]) {
+export function moveCapsule(e, { type, row, col }, { types, rows, cols }) {
   const moves = {
     ArrowLeft: [0, 0, -1], ArrowRight: [0, 0, 1], ArrowUp: [0, -1, 0], ArrowDown: [0, 1, 0], PageUp: [-1, 0, 0], PageDown: [1, 0, 0],
   };
@@ -28,8 +29,8 @@ export class PrimaryCapsView {
     this.onHover = onHover; // {type, row, col} under the pointer, or null
     this.onSelect = onSelect;
     this.couplingOf = couplingOf;
-    this.lengths = null; // {shape: [types, rows, cols], data}
-    this.vectors = null; // decoded [types, rows, cols, dim]
+    this.lengths = null; // {shape: [rows, cols, types], data}: the capsules' order (lib/capsules.js)
+    this.vectors = null; // decoded [rows, cols, types, dim]
     this.layout = null;
     this.selected = null; // {type, row, col}
     this.picked = false; // the user chose it: keep it for the next input
@@ -56,11 +57,7 @@ export class PrimaryCapsView {
     this.lengths = fromNested(part.lengths);
     this.vectors = decodeQ(part.vectors);
     this.render();
-    if (!this.picked || !this.selected) {
-      const [, rows, cols] = this.lengths.shape;
-      const best = argmax(this.lengths.data);
-      this.selected = { type: Math.floor(best / (rows * cols)), row: Math.floor((best % (rows * cols)) / cols), col: best % cols };
-    }
+    if (!this.picked || !this.selected) this.selected = capsuleAt(gridOf(this.lengths.shape), argmax(this.lengths.data));
     const { type, row, col } = this.selected;
     this.select(type, row, col, false);
   }
@@ -76,8 +73,7 @@ export class PrimaryCapsView {
   }
 
   index(type, row, col) {
-    const [, rows, cols] = this.lengths.shape;
-    return (type * rows + row) * cols + col;
+    return capsuleIndex(gridOf(this.lengths.shape), type, row, col);
   }
 
   lengthAt(type, row, col) {
@@ -86,21 +82,21 @@ export class PrimaryCapsView {
 
   render() {
     if (!this.lengths) return;
-    const [types, h, w] = this.lengths.shape;
+    const [h, w, types] = this.lengths.shape;
     const r = range(this.lengths.data);
     const { min, max } = this.els.stretch.checked ? widen(r.min, r.max) : { min: 0, max: 1 };
     this.layout = renderAtlas(this.els.canvas, this.lengths.data, { ...capsuleAtlas(types, h, w), min, max });
     renderLegend(this.els.legend, 'viridis', legendLabels(min, max));
-    const best = argmax(this.lengths.data);
+    const best = capsuleAt(gridOf(this.lengths.shape), argmax(this.lengths.data));
     this.els.canvas.setAttribute('aria-label', `Lengths of this input's ${this.lengths.data.length} primary capsules, one `
-      + `${h}\u00d7${w} grid per type, ${fmt(r.min, 3)} to ${fmt(r.max, 3)}; the longest is type ${Math.floor(best / (h * w))}, `
-      + `row ${Math.floor((best % (h * w)) / w)}, column ${best % w}. Arrow keys move, Page Up/Down change the type.`);
+      + `${h}\u00d7${w} grid per type, ${fmt(r.min, 3)} to ${fmt(r.max, 3)}; the longest is type ${best.type}, `
+      + `row ${best.row}, column ${best.col}. Arrow keys move, Page Up/Down change the type.`);
     if (this.selected) placeMarker(this.els.marker, this.layout, this.selected.type, this.selected.row, this.selected.col);
   }
 
   onKey(e) {
     if (!this.selected || !this.lengths) return;
-    const moved = moveCapsule(e, this.selected, this.lengths.shape);
+    const moved = moveCapsule(e, this.selected, gridOf(this.lengths.shape));
     if (moved) this.select(moved.type, moved.row, moved.col, true);
   }
 
@@ -110,7 +106,7 @@ export class PrimaryCapsView {
     placeMarker(this.els.marker, this.layout, type, row, col);
     if (!this.vectors) return;
     const index = this.index(type, row, col);
-    const dim = this.vectors.shape[3];
+    const dim = this.vectors.shape[3]; // [rows, cols, types, dim]
     const vector = Array.from(this.vectors.data.subarray(index * dim, (index + 1) * dim));
     const coupling = this.couplingOf(type, row, col);
     const vote = coupling ? argmax(coupling) : null;

@@ -1,5 +1,5 @@
 // What each of a digit capsule's dimensions does (GET /api/dimensions, measured offline by
-// `python -m model.dimensions`): the sliders' labels, their tooltips, and the numbers behind
+// `python -m studies.dimensions`): the sliders' labels, their tooltips, and the numbers behind
 // them in a table beside the sliders.
 import * as api from '../../engines/server.js';
 import { fmt } from '../../lib/heatmap.js';

@@ -4,6 +4,7 @@ import * as api from '../../engines/server.js';
 import { renderGray, fmt } from '../../lib/heatmap.js';
 import { drawSweepGrid } from './sweep-grid.js';
 import { loadDecoder, loadedDecoder } from '../../engines/decoder.js';
+import { LatestQueue } from '../../lib/queue.js';
 
 export class ReconstructionView {
   /**
@@ -32,8 +33,8 @@ export class ReconstructionView {
     this.frame = 0;
     this.baseReconstruction = null; // the decoder's image of the unmodified capsule
     this.sweepShown = false;
-    this.reconQueue = new api.LatestQueue(onError);
-    this.sweepQueue = new api.LatestQueue(onError);
+    this.reconQueue = new LatestQueue(onError);
+    this.sweepQueue = new LatestQueue(onError);
     this.buildSliders();
 
     els.digit.addEventListener('change', () => {
@@ -239,7 +240,6 @@ export class ReconstructionView {
     drawSweepGrid(this.els.sweep, result, digit);
     this.els.sweepNote.textContent = `Digit capsule ${digit}: row d adds the column's amount to dimension d only; the middle column (0) is the current vector.`;
   }
-
 
   /** A new analysis is on its way: drop slider requests for the old capsule. */
   cancel() {

@@ -5,6 +5,7 @@ import {
 } from '../../lib/heatmap.js';
 import { renderBars, argmax } from '../../lib/bars.js';
 import { moveCapsule } from '../primary/primary.js';
+import { capsuleIndex, gridOf } from '../../lib/capsules.js';
 
 const HOLD_MS = 500; // each iteration stays on screen this long while playing
 const BLEND_MS = 700; // and blends into the next over this long (the bars' transition in style.css)
@@ -57,12 +58,12 @@ export class RoutingView {
     els.heat.addEventListener('pointerleave', () => this.onHover(null));
     els.heat.addEventListener('keydown', (e) => {
       if (!this.selected || !this.iterations.length) return;
-      const moved = moveCapsule(e, this.selected, this.iterations[0].coupling.shape.slice(0, 3));
+      const moved = moveCapsule(e, this.selected, gridOf(this.iterations[0].coupling.shape));
       if (moved) this.onSelectCapsule(moved.type, moved.row, moved.col);
     });
   }
 
-  /** routing: the API's {"iterations": [{coupling: Q [types, rows, cols, digits], lengths: [digits]}]} */
+  /** routing: the API's {"iterations": [{coupling: Q [rows, cols, types, digits], lengths: [digits]}]} */
   setData(routing, winner) {
     this.stop();
     this.iterations = routing.iterations.map((it) => ({
@@ -84,8 +85,8 @@ export class RoutingView {
 
   /** Index of capsule (type, row, col)'s coupling to digit 0; its coupling to d is at + d. */
   offset(type, row, col) {
-    const [, rows, cols, digits] = this.iterations[0].coupling.shape;
-    return ((type * rows + row) * cols + col) * digits;
+    const { shape } = this.iterations[0].coupling;
+    return capsuleIndex(gridOf(shape), type, row, col) * shape[3];
   }
 
   get digits() {
@@ -147,9 +148,9 @@ export class RoutingView {
     const it = this.iterations[this.current];
     const d = this.targetDigit();
     const { min, max } = this.colourRange(d);
-    const [types, rows, cols, digits] = it.coupling.shape;
+    const [rows, cols, types, digits] = it.coupling.shape;
     this.layout = renderAtlas(this.els.heat, it.coupling.data, {
-      ...capsuleAtlas(types, rows, cols), min, max, offset: d, step: digits,
+      ...capsuleAtlas(types, rows, cols, digits), min, max, offset: d,
     });
     renderLegend(this.els.legend, 'viridis', legendLabels(min, max));
     this.els.heat.setAttribute('aria-label',
@@ -206,7 +207,7 @@ export class RoutingView {
     const d = this.targetDigit();
     const from = this.iterations[this.current];
     const to = this.iterations[index];
-    const [types, rows, cols, digits] = to.coupling.shape;
+    const [rows, cols, types, digits] = to.coupling.shape;
     const { min, max } = this.colourRange(d);
     renderBars(this.els.bars, to.lengths, {
       winner: argmax(to.lengths), title: 'length', onSelect: this.onSelectDigit, chosen: d,
@@ -219,7 +220,7 @@ export class RoutingView {
       const t = Math.min(1, (now - start) / BLEND_MS);
       for (let i = d; i < mix.length; i += digits) mix[i] = a[i] + (b[i] - a[i]) * t;
       renderAtlas(this.els.heat, mix, {
-        ...capsuleAtlas(types, rows, cols), min, max, offset: d, step: digits,
+        ...capsuleAtlas(types, rows, cols, digits), min, max, offset: d,
       });
       this.els.heat.dataset.blend = t.toFixed(3); // how far between the two iterations (tests)
       if (t < 1) {

@@ -6,6 +6,7 @@ import * as api from '../../engines/server.js';
 import { fmt } from '../../lib/heatmap.js';
 import { argmax } from '../../lib/bars.js';
 import { EvidenceOverlay } from './evidence.js';
+import { BusyQueue } from '../../lib/queue.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const svgEl = (name, attrs = {}) => {
@@ -20,7 +21,7 @@ export class VotesView {
   constructor(els, { onError, onSelectCapsule = () => {}, onHover = () => {} }) {
     this.els = els;
     this.onSelectCapsule = onSelectCapsule;
-    this.queue = new api.BusyQueue(els.section, onError);
+    this.queue = new BusyQueue(els.section, onError);
     this.evidence = new EvidenceOverlay(els);
     this.pixels = null;
     this.iterations = null;

@@ -1,0 +1,1 @@
+"""The HTTP layer: the table of endpoints, the views, request and answer formats, errors."""
