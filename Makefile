@@ -7,7 +7,7 @@ PYTHON := $(VENV)/bin/python
 PIP := $(PYTHON) -m pip
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install install-dev npm chromium servers run lint test bench screenshot results
+.PHONY: install install-dev npm chromium servers run lint test bench screenshot results site
 
 $(PYTHON):
 	$(SYSTEM_PYTHON) -m venv $(VENV)
@@ -54,6 +54,13 @@ test: install-dev chromium servers lint
 # The README's screenshot (docs/screenshot.png), from the running page in Chromium.
 screenshot: install-dev chromium
 	$(PYTHON) -m tools.screenshot
+
+# The static edition in site/: the networks exported to ONNX (exports/, redone only when a checkpoint
+# or the export code changed) and the page with its data, served by any static host (docs/static-edition.md).
+site: install-dev
+	$(PYTHON) -m static_site.export --if-stale
+	$(PYTHON) -m static_site.build
+	@echo "site/ is ready: $(PYTHON) -m http.server --directory site 8000, then open http://localhost:8000"
 
 # docs/results.md, from the committed tables in results/.
 results: install

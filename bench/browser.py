@@ -1,19 +1,17 @@
-"""The page's reconstruction in Chromium: slider input to redrawn canvas, and the Figure 4 grid,
-with the server made --delay-ms away.
+"""The Flask page's reconstruction in Chromium: slider input to redrawn canvas, and the Figure 4
+grid, with the server made --delay-ms away (the static edition's: bench/site.py).
 
-    python bench/browser.py                   # 150 ms away, 60 slider moves and 10 grids per mode
-    python bench/browser.py --moves 200 --grids 20
+    python bench/browser.py                   # 150 ms away, 60 slider moves and 10 grids
+    python bench/browser.py --moves 200 --grids 20 --delay-ms 0
 
 The app runs in this process (werkzeug, threaded) behind a WSGI wrapper that holds every /api/
 answer for --delay-ms, as a distant server would. Debian's Chromium (/usr/bin/chromium, or
-CHROMIUM_PATH) opens the page through Playwright, then for each mode:
-  page     the page's own decoder (GET /api/decoder's weights, web/engines/decoder.js)
-  server   GET /api/decoder refused, so the page falls back to POST /api/reconstruct and /api/sweep
-a key press moves one slider (ArrowRight/ArrowLeft on a focused slider: real input events); the
+CHROMIUM_PATH) opens the page through Playwright; a key press moves one slider (ArrowRight/
+ArrowLeft on a focused slider: real input events) and the page asks POST /api/reconstruct; the
 time is from the input event's timeStamp to the moment the reconstruction canvas is drawn
 (putImageData returns), and to the next animation frame after it (about when it is on screen).
-The grid: from the slider's change event (which redraws the grid) to the grid canvas drawn.
-Prints a markdown table; raw figures in bench/results/browser-*.json.
+The grid (POST /api/sweep): from the slider's change event (which redraws the grid) to the grid
+canvas drawn. Prints a markdown table; raw figures in bench/results/browser-*.json.
 """
 from __future__ import annotations
 
@@ -32,17 +30,19 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
-# Installed before the page's scripts: timestamps of input events and of the two canvases' draws.
+# Installed before the page's scripts: timestamps of input events and of the canvases' draws
+# (`drawn` per canvas id: putImageData or drawImage returned).
 PROBE = """
-window.__bench = {inputs: [], changes: [], recon: [], sweep: []};
+window.__bench = {inputs: [], changes: [], recon: [], sweep: [], drawn: {}};
 document.addEventListener('input', (e) => window.__bench.inputs.push(e.timeStamp), true);
 document.addEventListener('change', (e) => window.__bench.changes.push(e.timeStamp), true);
+const mark = (canvas) => (window.__bench.drawn[canvas.id] ||= []).push(performance.now());
 const put = CanvasRenderingContext2D.prototype.putImageData;
 CanvasRenderingContext2D.prototype.putImageData = function (...args) {
   const result = put.apply(this, args);
+  mark(this.canvas);
   if (this.canvas.id === 'reconstruction') {
-    const drawn = performance.now();
-    const entry = {drawn, frame: null};
+    const entry = {drawn: performance.now(), frame: null};
     window.__bench.recon.push(entry);
     requestAnimationFrame(() => { entry.frame = performance.now(); });
   }
@@ -51,6 +51,7 @@ CanvasRenderingContext2D.prototype.putImageData = function (...args) {
 const draw = CanvasRenderingContext2D.prototype.drawImage;
 CanvasRenderingContext2D.prototype.drawImage = function (...args) {
   const result = draw.apply(this, args);
+  mark(this.canvas);
   if (this.canvas.id === 'sweep') window.__bench.sweep.push(performance.now());
   return result;
 };
@@ -80,25 +81,25 @@ def wait_until(page, expression: str, timeout_s: float) -> None:
         time.sleep(0.005)
 
 
-def run_mode(browser, url: str, mode: str, moves: int, grids: int, timeout_s: float) -> dict:
+def open_page(browser, url: str, timeout_s: float, probe: str = PROBE):
+    """A fresh context (nothing cached) with the probe, the page opened on its first analysis."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.add_init_script(PROBE)
+    context.add_init_script(probe)
     page = context.new_page()
     page.set_default_timeout(timeout_s * 1000)
-    if mode == "server":
-        page.route("**/api/decoder", lambda route: route.fulfill(status=503, body="no decoder here"))
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(url)
-    print(f"{mode}: page loading", file=sys.stderr)
     try:
         wait_until(page, "!!document.querySelector('[data-testid=prediction]')?.dataset.seq", timeout_s)
     except TimeoutError as error:
         raise RuntimeError(f"the page showed no analysis; its errors: {errors}") from error
-    if mode == "page":
-        engine = page.evaluate("import('/static/engines/decoder.js').then((m) => m.loadDecoder()).then((d) => d.engine)")
-    else:
-        engine = "server"
+    return context, page
+
+
+def sliders_and_grid(page, moves: int, grids: int, timeout_s: float) -> dict:
+    """Slider moves, each waiting for its own redraw (a user dragging does not wait; this measures
+    one move's latency without a queue of earlier ones in front of it), then Figure 4 grids."""
     page.wait_for_timeout(1000)  # the page's first analysis and its reconstruction settle
     slider = page.get_by_test_id("slider-0")
     slider.scroll_into_view_if_needed()
@@ -107,8 +108,6 @@ def run_mode(browser, url: str, mode: str, moves: int, grids: int, timeout_s: fl
     def wait_for(kind: str, count: int) -> None:
         wait_until(page, f"window.__bench.{kind}.length >= {count}", timeout_s)
 
-    # Slider moves: each waits for its own redraw (a user dragging does not wait; this measures
-    # one move's latency without a queue of earlier ones in front of it).
     page.evaluate("window.__bench.inputs = []; window.__bench.recon = []")
     for n in range(moves):
         page.keyboard.press("ArrowRight" if (n // 10) % 2 == 0 else "ArrowLeft")
@@ -118,7 +117,6 @@ def run_mode(browser, url: str, mode: str, moves: int, grids: int, timeout_s: fl
     to_draw = [r["drawn"] - i for i, r in zip(probe["inputs"], probe["recon"])]
     to_frame = [r["frame"] - i for i, r in zip(probe["inputs"], probe["recon"])]
 
-    # The grid: shown once, then redrawn by each settled slider change.
     page.get_by_role("button", name="Show the perturbation grid").click()
     wait_for("sweep", 1)
     page.wait_for_timeout(300)
@@ -129,18 +127,23 @@ def run_mode(browser, url: str, mode: str, moves: int, grids: int, timeout_s: fl
         wait_for("sweep", n + 1)
     probe = page.evaluate("window.__bench")
     grid = [s - c for c, s in zip(probe["changes"], probe["sweep"])]
-    decoder_source = page.get_by_test_id("reconstruction").get_attribute("data-decoder")
-    context.close()
-    return {"engine": engine, "drawn_by": decoder_source, "input_to_draw_ms": to_draw,
-            "input_to_frame_ms": to_frame, "grid_ms": grid}
+    return {"input_to_draw_ms": to_draw, "input_to_frame_ms": to_frame, "grid_ms": grid}
+
+
+def rows_of(label: str, figures: dict, names) -> list[list]:
+    return [[label, name, len(figures[key]), percentile(figures[key], 50), percentile(figures[key], 95),
+             max(figures[key]) if figures[key] else float("nan")] for name, key in names]
+
+
+SLIDER_ROWS = (("slider input -> canvas drawn", "input_to_draw_ms"), ("slider input -> next frame", "input_to_frame_ms"),
+               ("slider change -> Figure 4 grid drawn", "grid_ms"))
 
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--delay-ms", type=float, default=150, help="added to every /api/ answer (default 150)")
-    parser.add_argument("--moves", type=int, default=60, help="slider moves per mode (default 60)")
-    parser.add_argument("--grids", type=int, default=10, help="grid redraws per mode (default 10)")
-    parser.add_argument("--modes", default="page,server", help="page, server or both (default)")
+    parser.add_argument("--moves", type=int, default=60, help="slider moves (default 60)")
+    parser.add_argument("--grids", type=int, default=10, help="grid redraws (default 10)")
     parser.add_argument("--timeout", type=float, default=120, help="seconds to wait for any one step")
     parser.add_argument("--no-save", action="store_true", help="do not write bench/results/browser-*.json")
     args = parser.parse_args(argv)
@@ -158,28 +161,21 @@ def main(argv: list[str] | None = None) -> dict:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_port}/"
-    results: dict = {"benchmark": "browser", "environment": common.environment(), "delay_ms": args.delay_ms,
-                     "modes": {}}
+    results: dict = {"benchmark": "browser", "environment": common.environment(), "delay_ms": args.delay_ms}
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
             results["chromium"] = browser.version
-            for mode in args.modes.split(","):
-                results["modes"][mode] = run_mode(browser, url, mode, args.moves, args.grids, args.timeout)
+            context, page = open_page(browser, url, args.timeout)
+            results["server"] = sliders_and_grid(page, args.moves, args.grids, args.timeout)
+            context.close()
             browser.close()
     finally:
         server.shutdown()
 
-    rows = []
-    for mode, r in results["modes"].items():
-        for name, key in (("slider input -> canvas drawn", "input_to_draw_ms"),
-                          ("slider input -> next frame", "input_to_frame_ms"),
-                          ("slider change -> Figure 4 grid drawn", "grid_ms")):
-            values = r[key]
-            rows.append([f"{mode} ({r['engine']})", name, len(values), percentile(values, 50),
-                         percentile(values, 95), max(values) if values else float("nan")])
     print(f"\nChromium {results.get('chromium')}, the server {args.delay_ms:g} ms away\n")
-    print(common.markdown_table(["decoder", "what", "n", "median ms", "p95 ms", "max ms"], rows))
+    print(common.markdown_table(["page", "what", "n", "median ms", "p95 ms", "max ms"],
+                                rows_of("Flask page (server engine)", results["server"], SLIDER_ROWS)))
     if not args.no_save:
         print(f"\nresults: {common.write_results('browser', results)}")
     return results

@@ -92,8 +92,9 @@ def load_model(model_id: str = "capsnet", weights_path: str | os.PathLike | None
         model.load_weights(weights_path)
     except Exception as error:  # h5py and Keras raise many kinds for a damaged file
         raise CheckpointError(
-            f"Checkpoint {weights_path} could not be loaded ({error}). Restore it with "
-            f"`git checkout -- {weights_path.name}` or train one with: {card(model_id).train_command}"
+            f"Checkpoint {weights_path} could not be loaded ({error}). Restore the committed one with "
+            f"`git checkout -- {card(model_id).checkpoint.relative_to(PROJECT_ROOT)}` or train one with: "
+            f"{card(model_id).train_command}"
         ) from error
     return model, metadata
 

@@ -18,6 +18,7 @@ class Study:
     name: str  # its module in studies/
     output: str  # its table in results/
     models: tuple[str, ...] = ("capsnet",)  # the checkpoints it measures (model/registry.py)
+    module: str = ""  # its command's module, where not studies.<name>
 
     @property
     def path(self) -> Path:
@@ -26,7 +27,7 @@ class Study:
     @property
     def command(self) -> str:
         """MNIST from $CAPSNET_MNIST, --data PATH or Keras' download, as for training."""
-        return f"python -m studies.{self.name}"
+        return f"python -m {self.module or 'studies.' + self.name}"
 
 
 STUDIES = {study.name: study for study in (
@@ -35,4 +36,6 @@ STUDIES = {study.name: study for study in (
     Study("dimensions", "dimensions.json"),
     Study("mistakes", "mistakes.json"),
     Study("routing_share", "routing_share.json", ("capsnet", "multimnist")),
+    # the networks as the static edition ships them (static_site/export.py), on the whole test set
+    Study("static_edition", "static_edition.json", ("capsnet", "cnn", "multimnist"), module="static_site.measure"),
 )}

@@ -112,8 +112,25 @@ def mistakes() -> str:
             f"{data['test_images']:,} test digits (accuracy {percent(data['accuracy'])}), on {measured_on(data)}.")
 
 
+def static_edition() -> str:
+    data = read("static_edition")
+    rows = [["network (exported)", "MiB: graph, weights file", "examples", "accuracy here", "accuracy in Keras",
+             "same answer", "largest difference"]]
+    for name, entry in data["networks"].items():
+        unit = MODELS[entry["model"]].test_unit
+        sizes = f"{entry['graph_bytes'] / 2**20:.2f}, {entry['weights_bytes'] / 2**20:.1f} (`{entry['model']}.bin`)"
+        rows.append([f"`{name}.onnx`", sizes, f"{entry['examples']:,} test {unit}",
+                     f"**{percent(entry['accuracy'])}**", percent(entry["keras_accuracy"]),
+                     f"{entry['same_answers']:,}", f"{entry['max_abs_difference']:.1e} in {entry['output']}"])
+    return ("## The static edition's networks\n\nThe classifiers as the static edition ships them (ONNX, their large "
+            "weights in float16 or 8 bits in one file per model, shared by its graphs: [static-edition.md](static-edition.md)), "
+            "run by ONNX Runtime against "
+            f"Keras on the same checkpoints (`{data['command']}`, {data['seconds'] / 60:.0f} minutes; measured on "
+            f"{measured_on(data)}).\n\n" + table(rows))
+
+
 def report() -> str:
-    parts = [networks(), robustness(), routing(), votes_and_dimensions(), mistakes()]
+    parts = [networks(), robustness(), routing(), votes_and_dimensions(), mistakes(), static_edition()]
     return ("# Results\n\nWritten by `python -m studies.report` from the committed tables in `results/` and the "
             "checkpoints' cards in `checkpoints/`; each table names the command that measured it and the weights "
             "it was measured on (the server refuses to serve a table made from other weights).\n\n"

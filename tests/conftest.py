@@ -1,15 +1,20 @@
 """Fixtures for the whole suite: the trained models loaded once per session in the Flask app, its
-test client, a live server, and Debian's Chromium. Plain helpers are in support/."""
+test client, a live server, Debian's Chromium, nginx, and a tiny MNIST file. Plain helpers are in
+support/."""
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
 import threading
+import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import pytest
 
-from support.tools import tool_missing
+from support.tools import program, tool_missing
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -55,3 +60,48 @@ def browser():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def nginx() -> str:
+    """Debian's nginx: skipped where it is missing, failed under CI (support/tools.py). Session-
+    scoped so that it is looked for before the live server loads the models."""
+    return program("nginx", "/usr/sbin/nginx", install="apt-get install nginx (`make test` does it)")
+
+
+@pytest.fixture()
+def tiny_mnist(tmp_path):
+    """A small MNIST-format npz from the gallery digits: 60 training and 20 test images."""
+    from support.digits import tiny_npz
+
+    return tiny_npz(tmp_path / "tiny.npz")
+
+
+@pytest.fixture(scope="session")
+def static_site(app, tmp_path_factory):
+    """The static edition (`make site`), built from the committed checkpoints (their networks
+    exported first where exports/ is stale) and served by Python's plain static file server
+    from a sub-path, as a project site is: http://127.0.0.1:PORT/capsnet/."""
+    from static_site import build, export
+    if not (build.RUNTIME / build.RUNTIME_FILES["module"]).exists():
+        tool_missing("onnxruntime-web is not installed", "npm ci (make install-dev)")
+    if export.stale():
+        export.export(count=200)
+    served = tmp_path_factory.mktemp("served")
+    build.build(served / "capsnet", app=app)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
+                               "--directory", str(served)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            assert time.monotonic() < deadline, "the static file server did not start"
+            time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}/capsnet/"
+    server.terminate()
+    server.wait(10)

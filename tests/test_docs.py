@@ -16,7 +16,7 @@ DOCS = [README, *sorted((PROJECT_ROOT / "docs").glob("*.md")), PROJECT_ROOT / "b
 def test_the_readme_is_a_front_page():
     text = README.read_text()
     assert len(text.splitlines()) <= 150
-    assert "make run" in text and "make test" in text
+    assert "make run" in text and "make test" in text and "make site" in text
     assert (PROJECT_ROOT / "docs" / "screenshot.png").stat().st_size > 20_000
 
 

@@ -19,6 +19,7 @@ ALLOWED = {
     "studies": {"model", "datasets", "training"},
     "app": {"model", "datasets", "studies"},
     "tools": {"app"},
+    "static_site": {"model", "datasets", "studies", "app"},
 }
 PACKAGES = sorted(ALLOWED)
 MAX_FILES = 20

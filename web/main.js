@@ -1,7 +1,7 @@
 // Wires the page together: inputs -> POST /api/analyze -> every view (walkthrough.js), and the
 // page's state in its URL (urlstate.js). The layer sizes the views quote come from
 // GET /api/model, the arrays' shapes from the answers.
-import * as api from './engines/server.js';
+import * as api from './engine.js';
 import { renderGray } from './lib/heatmap.js';
 import {
   loadModel, geometry, fillModelText, describeModel, fillOptions, span,

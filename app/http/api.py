@@ -23,6 +23,7 @@ from app.http.schemas import (
 from app.serving.service import CapsNetService, CNNService
 from app.serving.tables import study_table
 from datasets.transforms import TRANSFORMS, apply_transform
+from model.losses import LAMBDA, M_MINUS, M_PLUS
 from model.spec import PERTURBATION, ROUTING_ITERATIONS_RANGE, SWEEP_PERTURBATIONS
 
 bp = Blueprint("api", __name__)
@@ -73,6 +74,7 @@ def model_info():
         "transforms": {name: spec.as_json() for name, spec in TRANSFORMS.items()},
         "layers": service.layers(),
         "receptive_fields": service.receptive_fields(),
+        "margin_loss": {"m_plus": M_PLUS, "m_minus": M_MINUS, "lambda": LAMBDA},
         "checkpoint": service.metadata,
     })
 
@@ -150,6 +152,10 @@ def transform_sweep():
 
 def robustness():
     return cacheable(study_table("robustness"))
+
+
+def routing_share():
+    return cacheable(study_table("routing_share"))
 
 
 def votes():

@@ -71,6 +71,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("robustness", "GET", "/api/robustness", "Both models' test accuracy under each transform, "
              "measured by `python -m studies.robustness` on the served checkpoints",
              schemas.RobustnessResponse, cacheable=True, errors=(503,)),
+    Endpoint("routing_share", "GET", "/api/routing-share", "How far routing moves the votes towards the true "
+             "digits over the whole test set, per iteration, and the accuracy after each (`python -m "
+             "studies.routing_share`)", schemas.RoutingShareResponse, cacheable=True, errors=(503,)),
     Endpoint("votes", "POST", "/api/votes", "The votes u_hat_{j|i} for one digit capsule in 2-D at every routing "
              "iteration, the agreement per digit, the evidence and saliency maps", schemas.VotesResponse,
              schemas.VotesRequest, upload=True, errors=(*INPUT_ERRORS, 503), costly=True),

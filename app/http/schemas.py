@@ -232,6 +232,7 @@ class ModelResponse(BaseModel):
     slider_half_range: float = Field(description="how far the page's sliders reach either side of a value")
     transforms: dict[str, dict] = Field(description="each transform parameter: min, max, default, unit")
     layers: list[dict] = Field(description="each layer's geometry, read from the model object")
+    margin_loss: dict[str, float] = Field(description="the training loss' constants: m_plus, m_minus, lambda")
     receptive_fields: dict[str, dict[str, int]] = Field(
         description="{size, stride}: the square of `size` pixels from (r * stride, c * stride) that unit (r, c) sees: "
                     "'conv1' and 'primary_caps' on the input, 'primary_caps_on_conv1' on the ReLU maps")
@@ -297,6 +298,24 @@ class RobustnessResponse(BaseModel):
     transforms: dict[str, RobustnessSweep] = Field(description="rotation, scale, shear, thickness")
     affnist_like: dict = Field(description="capsnet and cnn accuracy on the affNIST-like set, and how it is made")
     command: str
+
+
+class RoutingShareModel(BaseModel):
+    examples: int = Field(description="test examples measured (digits, or pairs for the two-digit network)")
+    true_digits: int = Field(description="digits present in each example")
+    uniform: float = Field(description="the share of the votes to the true digits before routing moves them")
+    share_to_true: list[float] = Field(description="after each iteration: the share of the votes (each primary "
+                                                   "capsule weighted by its length) coupled to the true digits")
+    mean_shift: list[float] = Field(description="after each iteration: how far that share moved from the even split")
+    accuracy: list[float] = Field(description="test accuracy when routing stops after each iteration")
+
+
+class RoutingShareResponse(BaseModel):
+    models: dict[str, dict] = Field(description="sha256 (and test accuracy) of the checkpoints measured")
+    routing_iterations: int
+    by_model: dict[str, RoutingShareModel]
+    command: str
+    seconds: float
 
 
 class VotesRequest(ImageRequest):

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from flask import Flask
 
-# 'wasm-unsafe-eval' lets the page compile WebAssembly (its decoder's kernel, web/engines/decoder-wasm.js),
-# and nothing else: JavaScript eval stays forbidden.
-CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
-                           "script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; object-src 'none'; "
-                           "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+# The page runs its own scripts and nothing else: no inline script, no eval. The static edition
+# (static_site/build.py) says the same in a <meta> tag, with 'wasm-unsafe-eval' added: it compiles
+# ONNX Runtime's WebAssembly, which the Flask page, whose server answers, never needs.
+PAGE_POLICY = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
+               "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'")
+CONTENT_SECURITY_POLICY = PAGE_POLICY + "; frame-ancestors 'none'"  # a header only: <meta> cannot say it
 
 
 def register_security_headers(app: Flask) -> None:

@@ -10,12 +10,17 @@ from PIL import Image
 
 from app.http.encoding import dequantize
 from app.http.schemas import CapsuleMathResponse, DimensionsResponse, MistakesResponse, VotesResponse
-from model.capsules import squash
 from support.digits import PROJECT_ROOT, gallery_digit
 
 
 def pixels(label: int, index: int = 0) -> list:
     return (gallery_digit(label, index) / 255.0).tolist()
+
+
+def np_squash(s: np.ndarray) -> np.ndarray:
+    """Eq. 1 written out: |s|^2 / (1 + |s|^2) * s / |s| (not the model's squash, which it checks)."""
+    norm = np.linalg.norm(s)
+    return norm**2 / (1.0 + norm**2) * s / norm
 
 
 @pytest.mark.parametrize("iterations", [3, 5])
@@ -25,12 +30,14 @@ def test_votes_coupling_equals_the_routing_endpoints(client, iterations):
     VotesResponse.model_validate(body)
     routing = client.post("/api/routing", json={"pixels": pixels(9), "routing_iterations": iterations}).get_json()
     assert np.array(body["coupling"]).shape == (iterations, 1152)
-    for mine, theirs in zip(body["coupling"], routing["routing"]["iterations"]):
+    assert len(body["coupling"]) == len(body["lengths"]) == len(routing["routing"]["iterations"]) == iterations
+    for k, theirs in enumerate(routing["routing"]["iterations"]):  # each iteration with its own
         coupling = dequantize(theirs["coupling"])[..., 4]  # (6, 6, 32): one order on the wire, the model's
         tolerance = (theirs["coupling"]["max"] - theirs["coupling"]["min"]) / 255
-        np.testing.assert_allclose(np.array(mine), coupling.ravel(), atol=tolerance)
-        np.testing.assert_allclose(body["lengths"][len(body["lengths"]) - iterations:][0], routing["routing"]
-                                   ["iterations"][0]["lengths"], atol=1e-4)
+        np.testing.assert_allclose(np.array(body["coupling"][k]), coupling.ravel(), atol=tolerance, err_msg=f"iteration {k}")
+        np.testing.assert_allclose(body["lengths"][k], theirs["lengths"], atol=1e-4, err_msg=f"iteration {k}")
+    # the iterations differ (or comparing each with the first would have passed as well)
+    assert np.abs(np.subtract(body["lengths"][-1], body["lengths"][0])).max() > 1e-3
 
 
 def test_votes_project_with_the_committed_pca_and_agree_most_on_the_answer(client):
@@ -71,17 +78,20 @@ def test_saliency_is_the_gradient_of_the_capsule_length(app, client):
 def test_capsule_math_reproduces_squash_prediction_and_routing(client):
     body = client.post("/api/capsule-math", json={"pixels": pixels(3), "capsule": 321, "digit": 3}).get_json()
     CapsuleMathResponse.model_validate(body)
-    s_i, u_i = np.array(body["s_i"]), np.array(body["u_i"])
-    np.testing.assert_allclose(np.asarray(squash(s_i[None]))[0], u_i, atol=1e-5)  # u_i = squash(s_i)
-    np.testing.assert_allclose(u_i @ np.array(body["W_ij"]), body["u_hat"], atol=1e-4)  # u_hat = W u
+    s_i, u_i, u_hat = np.array(body["s_i"]), np.array(body["u_i"]), np.array(body["u_hat"])
+    np.testing.assert_allclose(np_squash(s_i), u_i, atol=1e-5)  # u_i = squash(s_i)
+    np.testing.assert_allclose(u_i @ np.array(body["W_ij"]), u_hat, atol=1e-4)  # u_hat = W u
     first, *rest = body["iterations"]
-    np.testing.assert_allclose(first["b"], 0.0) and np.testing.assert_allclose(first["c"], 0.1, atol=1e-6)
+    assert len(rest) == 2  # the default 3 iterations
+    np.testing.assert_allclose(first["b"], 0.0)  # the logits start at 0 ...
+    np.testing.assert_allclose(first["c"], 0.1, atol=1e-6)  # ... so the coupling starts even
+    for step in body["iterations"]:
+        np.testing.assert_allclose(step["agreement"], u_hat @ np.array(step["v_j"]), atol=1e-4)  # u_hat . v_j
+        c = np.exp(step["b"]) / np.exp(step["b"]).sum()
+        np.testing.assert_allclose(step["c"], c, atol=1e-4)  # c = softmax(b) over the 10 digits
+        np.testing.assert_allclose(np_squash(np.array(step["s_j"])), step["v_j"], atol=1e-4)  # v_j = squash(s_j)
     for before, after in zip(body["iterations"], rest):  # b_ij grows by the agreement u_hat . v_j
         assert after["b"][3] == pytest.approx(before["b"][3] + before["agreement"], abs=1e-4)
-    for step in body["iterations"]:
-        c = np.exp(step["b"]) / np.exp(step["b"]).sum()
-        np.testing.assert_allclose(step["c"], c, atol=1e-4)  # c = softmax(b)
-        np.testing.assert_allclose(np.asarray(squash(np.array(step["s_j"])[None]))[0], step["v_j"], atol=1e-4)
     lengths = client.post("/api/digit-caps", json={"pixels": pixels(3)}).get_json()["digit_caps"]["lengths"]
     np.testing.assert_allclose(body["margin_loss"]["lengths"], lengths, atol=1e-4)
     # answered 3 with |v_3| over 0.9: no loss for digit 3; others only above m- = 0.1

@@ -251,14 +251,20 @@ def test_readiness_waits_for_the_warm_up():
 
 
 def test_missing_or_corrupt_checkpoint_stops_start_up_with_a_clear_message(tmp_path):
+    """A damaged copy of the CapsNet's weights whose card was re-hashed to match: it passes the
+    sha256 check, so what refuses it is the loader, naming the file and how to restore it."""
     from app import create_app
-    from model.checkpoint import CheckpointError
+    from model.checkpoint import CheckpointError, sha256_of
+    from model.registry import card
+    from support.checkpoints import damaged_copy, truncated
     with pytest.raises(CheckpointError, match=r"No checkpoint at .*missing.weights.h5.*python -m training.train"):
-        create_app({"CHECKPOINT": str(tmp_path / "missing.weights.h5")})
-    corrupt = tmp_path / "corrupt.weights.h5"
-    corrupt.write_bytes(b"not an hdf5 file")
-    with pytest.raises(CheckpointError, match=r"corrupt\.weights\.h5"):
-        create_app({"CHECKPOINT": str(corrupt)})
+        create_app({"CHECKPOINT": str(tmp_path / "missing.weights.h5"), "WARM_UP": False})
+    corrupt = damaged_copy("capsnet", tmp_path / "damaged", truncated)
+    assert json.loads((tmp_path / "damaged" / "capsnet.json").read_text())["sha256"] == sha256_of(corrupt)
+    with pytest.raises(CheckpointError, match="could not be loaded") as error:
+        create_app({"CHECKPOINT": str(corrupt), "WARM_UP": False})
+    message = str(error.value)
+    assert str(corrupt) in message and "git checkout -- " in message and card("capsnet").train_command in message
 
 
 def test_a_checkpoint_that_does_not_match_its_metadata_stops_start_up(tmp_path):

@@ -10,7 +10,15 @@ from PIL import Image, ImageDraw, ImageFilter
 from app.errors import ApiError
 from app.uploads.preprocess import image_bytes_to_mnist, stroke_width, to_mnist
 from support.digits import gallery_digit
-from support.images import dark_on_light_upload, encode, png_claiming_size
+from support.images import (
+    almost_empty,
+    dark_on_light_upload,
+    encode,
+    photo_of_seven,
+    png_claiming_size,
+    seven,
+    shaded_page,
+)
 
 
 def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
@@ -130,34 +138,6 @@ def test_bad_files_are_refused_with_the_right_status(data, status):
 
 # ---------------------------------------------------------------- the ink, whatever the image's area
 
-SEVEN = [(0.3, 0.25), (0.7, 0.25), (0.45, 0.8)]  # a "7" as a polyline, in units of the short side
-
-
-def seven(width: int, height: int, pen: int, paper: int = 235, ink: int = 30) -> Image.Image:
-    page = Image.new("L", (width, height), paper)
-    side = min(width, height)
-    points = [(x * side + (width - side) / 2, y * side + (height - side) / 2) for x, y in SEVEN]
-    ImageDraw.Draw(page).line(points, fill=ink, width=pen, joint="curve")
-    return page
-
-
-def photo_of_seven(width: int, height: int, pen: int, seed: int = 1) -> bytes:
-    """A JPEG like a phone photo: light falling from 220 to 110 across the page, darker corners,
-    sensor noise, and ink that reflects a quarter of the light that reaches it."""
-    rng = np.random.default_rng(seed)
-    rows, cols = np.mgrid[0:height, 0:width].astype(np.float32)
-    light = 110 + 110 * cols / width - 40 * ((rows / height - 0.5) ** 2 + (cols / width - 0.5) ** 2)
-    ink = np.asarray(seven(width, height, pen, paper=0, ink=255), np.float32) / 255
-    page = light * (1 - 0.75 * ink) + rng.normal(0, 8, (height, width))
-    return encode(Image.fromarray(np.clip(page, 0, 255).astype(np.uint8)), "JPEG", quality=85)
-
-
-def shaded_page(width: int, height: int, low: float = 150, high: float = 230, noise: float = 4,
-                seed: int = 2) -> Image.Image:
-    light = np.linspace(low, high, width)[None, :] + np.random.default_rng(seed).normal(0, noise, (height, width))
-    return Image.fromarray(np.clip(light, 0, 255).astype(np.uint8))
-
-
 def ink_box(result: np.ndarray, level: float = 0.2) -> tuple[int, int]:
     rows = np.flatnonzero((result > level).any(axis=1))
     cols = np.flatnonzero((result > level).any(axis=0))
@@ -219,18 +199,6 @@ def test_grey_paper_with_darker_ink_and_light_ink_on_black_agree():
     grey_paper = to_mnist(seven(400, 400, 24, paper=110, ink=20))  # paper darker than mid-grey
     chalk = to_mnist(seven(400, 400, 24, paper=15, ink=240))
     assert np.abs(grey_paper - chalk).max() < 0.05
-
-
-def almost_empty(kind: str) -> Image.Image:
-    page = shaded_page(800, 600, 200, 200, 3)
-    if kind == "uniform":
-        return Image.new("L", (640, 480), 255)
-    if kind == "speck":  # a 5x5 blot on clean paper: clear contrast, but nothing a digit's size
-        page = Image.new("L", (800, 600), 230)
-        ImageDraw.Draw(page).rectangle([400, 300, 404, 304], fill=20)
-    if kind == "smudge":  # a faint shadow, 2% darker than the paper
-        ImageDraw.Draw(page).ellipse([300, 200, 500, 400], fill=195)
-    return page
 
 
 @pytest.mark.parametrize("kind", ["uniform", "noise", "speck", "smudge"])

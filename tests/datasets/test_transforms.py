@@ -39,13 +39,31 @@ def test_rotation_by_90_degrees_turns_a_vertical_bar_horizontal_about_its_centre
     np.testing.assert_allclose(centre_of_mass(turned[None])[0], [13.5, 13.5], atol=1e-6)
 
 
-def test_positive_rotation_is_counter_clockwise_on_screen():
+def two_dots() -> np.ndarray:
+    """A dot of 1.0 at (x, y) = (20, 14) and one of 0.5 at (14, 14): told apart by their values
+    (two equal dots look the same turned either way). Centre of mass (20 + 0.5 * 14) / 1.5 = 18."""
     image = np.zeros((28, 28))
-    image[14, 20] = image[14, 14] = 1.0  # two dots: the centre of mass is (x, y) = (17, 14)
-    turned = apply_transform(image, {"rotation": 90})
-    # about (17, 14): the right dot, 3 px right of it, goes 3 px up; the left one 3 px down
-    assert turned[11, 17] == pytest.approx(1.0) and turned[17, 17] == pytest.approx(1.0)
-    assert turned.sum() == pytest.approx(2.0)
+    image[14, 20], image[14, 14] = 1.0, 0.5
+    return image
+
+
+def test_centre_of_mass_by_hand():
+    np.testing.assert_allclose(centre_of_mass(two_dots()[None]), [[18.0, 14.0]])
+    np.testing.assert_allclose(centre_of_mass(bar()[None]), [[13.5, 13.5]])  # columns 13, 14; rows 8..19
+    image = np.zeros((28, 28))
+    image[2, 5], image[10, 25] = 1.0, 3.0  # x = (5 + 3 * 25) / 4 = 20, y = (2 + 3 * 10) / 4 = 8
+    np.testing.assert_allclose(centre_of_mass(np.stack([image, np.zeros((28, 28))])), [[20.0, 8.0], [13.5, 13.5]])
+
+
+@pytest.mark.parametrize("rotation, bright, dim", [
+    (90, (12, 18), (18, 18)),    # counter-clockwise: the bright dot, 2 px right of (18, 14), goes 2 px up
+    (-90, (16, 18), (10, 18)),   # clockwise: it goes 2 px down; the dim one, 4 px left, 4 px up
+    (180, (14, 16), (14, 22)),   # half a turn: the two swap sides about x = 18
+])
+def test_positive_rotation_is_counter_clockwise_on_screen(rotation, bright, dim):
+    turned = apply_transform(two_dots(), {"rotation": rotation})  # (row, column) below
+    assert turned[bright] == pytest.approx(1.0) and turned[dim] == pytest.approx(0.5)
+    assert turned.sum() == pytest.approx(1.5)
 
 
 def test_translation_moves_by_whole_pixels_exactly():

@@ -13,7 +13,6 @@ import os
 import re
 import shutil
 import signal
-from pathlib import Path
 
 import pytest
 import yaml
@@ -22,7 +21,7 @@ from app.http.endpoints import costly_paths
 from bench import _common as common
 from bench import cluster
 from support.digits import PROJECT_ROOT
-from support.tools import tool_missing
+from support.tools import program
 
 K8S = PROJECT_ROOT / "deploy" / "k8s"
 KUBERNETES_VERSION = "1.34"
@@ -135,6 +134,17 @@ def test_nginx_and_the_ingress_limit_exactly_the_costly_endpoints_alike():
     assert [p["path"] for r in everything["spec"]["rules"] for p in r["http"]["paths"]] == ["/"]
 
 
+@pytest.mark.parametrize("ci, outcome", [("true", pytest.fail.Exception), ("", pytest.skip.Exception)])
+def test_a_missing_tool_is_skipped_but_fails_under_ci(monkeypatch, ci, outcome):
+    """How the `nginx` fixture (and Chromium's, wrk's) looks for its program: where it is missing
+    the test is skipped, except under CI (CI=true), where it fails saying what to install."""
+    monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome, match=r"no-such-tool is not installed.*apt-get install no-such-tool"):
+        program("no-such-tool", "/nonexistent/no-such-tool", install="apt-get install no-such-tool")
+    assert program("sh", install="apt-get install dash") == shutil.which("sh")
+    assert program("no-such-tool", "/bin/sh", install="-") == "/bin/sh"  # a fallback where it exists
+
+
 def post(port: int, path: str, body: bytes) -> tuple[int, dict, dict]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
@@ -146,11 +156,9 @@ def post(port: int, path: str, body: bytes) -> tuple[int, dict, dict]:
 
 
 @pytest.mark.slow
-def test_nginx_refuses_a_clients_costly_requests_past_the_limit_with_a_json_429(live_server, tmp_path):
+def test_nginx_refuses_a_clients_costly_requests_past_the_limit_with_a_json_429(nginx, live_server, tmp_path):
     """deploy/nginx.conf in front of the app: a burst of costly requests from one address is cut
     off at the configured burst; the cheap endpoints are not limited."""
-    if shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists():
-        tool_missing("nginx is not installed", "apt-get install nginx (`make test` does it)")
     _, _, burst = nginx_limits()
     port = common.free_port()
     conf = tmp_path / "nginx.conf"
@@ -185,9 +193,7 @@ def test_nginx_conf_is_rewritten_only_where_the_harness_says(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists(),
-                    reason="nginx is not installed: `make test` installs it")
-def test_two_servers_behind_nginx_survive_one_crashing(tmp_path):
+def test_two_servers_behind_nginx_survive_one_crashing(nginx, tmp_path):
     result = cluster.run_cluster(duration=6.0, kill_after=2.5, clients=6, kill_signal=signal.SIGKILL,
                                  workdir=tmp_path)
     summary = {k: v for k, v in result.items() if k != "errors"}

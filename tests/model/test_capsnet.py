@@ -12,7 +12,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from PIL import Image
 
 from model.capsnet import CapsNet, build_capsnet
-from model.checkpoint import CheckpointError, export_weights, load_capsnet, metadata_path
+from model.checkpoint import CheckpointError, export_weights, load_capsnet, metadata_path, sha256_of
 from support.digits import GALLERY
 
 
@@ -258,19 +258,28 @@ def test_load_missing_checkpoint(tmp_path):
     assert "python -m training.train" in str(error.value)
 
 
-def test_load_corrupt_checkpoint(model, tmp_path):
+def test_a_checkpoint_without_its_card_is_refused_before_it_is_read(tmp_path):
     garbage = tmp_path / "garbage.weights.h5"
     garbage.write_bytes(b"this is not an HDF5 file\n" * 40)
-    with pytest.raises(CheckpointError) as error:
+    with pytest.raises(CheckpointError, match="has no metadata with a sha256") as error:
         load_capsnet(garbage)
-    assert str(garbage) in str(error.value)
+    assert str(garbage) in str(error.value) and sha256_of(garbage) in str(error.value)
     assert "python -m training.train" in str(error.value)
-    # a truncated real checkpoint (an interrupted copy) is refused the same way
+
+
+def test_a_corrupt_checkpoint_whose_card_matches_is_refused_by_the_loader(model, tmp_path):
+    """Cards re-hashed to match, so that the damage passes the sha256 check and reaches the
+    loader: not HDF5 at all, and a real export truncated (an interrupted copy)."""
+    garbage = tmp_path / "garbage.weights.h5"
+    garbage.write_bytes(b"this is not an HDF5 file\n" * 40)
+    metadata_path(garbage).write_text(json.dumps({"sha256": sha256_of(garbage)}))
     whole = tmp_path / "whole.weights.h5"
     export_weights(model, whole, {})
     truncated = tmp_path / "truncated.weights.h5"
     truncated.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
-    with pytest.raises(CheckpointError) as error:
-        load_capsnet(truncated)
-    assert str(truncated) in str(error.value)
-    assert "python -m training.train" in str(error.value)
+    metadata_path(truncated).write_text(json.dumps({"sha256": sha256_of(truncated)}))
+    for path in (garbage, truncated):
+        with pytest.raises(CheckpointError, match="could not be loaded") as error:
+            load_capsnet(path)
+        assert str(path) in str(error.value), path
+        assert "git checkout -- " in str(error.value) and "python -m training.train" in str(error.value), path

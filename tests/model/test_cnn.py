@@ -1,16 +1,11 @@
-"""The control CNN: its math against numpy, its training and evaluation commands."""
+"""The control CNN: its math against numpy (its command lines: tests/training/test_train.py)."""
 from __future__ import annotations
-
-import json
-import re
 
 import keras
 import numpy as np
 import pytest
 
 from model.cnn import BaselineCNN, build_cnn
-from support.commands import run_module
-from support.digits import tiny_npz
 
 
 @pytest.fixture(scope="module")
@@ -55,22 +50,3 @@ def test_dropout_only_in_training(cnn):
 def test_config_round_trip(cnn):
     again = BaselineCNN.from_config(cnn.get_config())
     assert again.filters == (64, 128, 256) and again.dense_units == (328, 192)
-
-
-@pytest.mark.slow
-def test_train_and_evaluate_commands_take_the_model_name(tmp_path):
-    data = tiny_npz(tmp_path / "tiny.npz")
-    weights = tmp_path / "cnn.weights.h5"
-    common = ["--model", "cnn", "--data", str(data), "--batch-size", "10", "--validation-size", "10",
-              "--output", str(weights), "--backup-dir", str(tmp_path / "backup")]
-    run_module("training.train", *common, "--epochs", "1")
-    metadata = json.loads((tmp_path / "cnn.json").read_text())
-    assert metadata["model"] == "cnn" and metadata["parameters"] == 1_910_674
-    assert "routing_iterations" not in metadata and len(metadata["per_class_accuracy"]) >= 1
-    resumed = run_module("training.train", *common, "--resume", "--epochs", "2")
-    assert "Epoch 2/2" in resumed and "Epoch 1/2" not in resumed
-    report = run_module("training.evaluate", "--model", "cnn", "--data", str(data), "--checkpoint", str(weights))
-    last = report.strip().splitlines()[-1]
-    match = re.fullmatch(r"test accuracy: (0\.\d{4}|1\.0000) on 20 images", last)
-    assert match, last
-    assert match.group(1) == f"{json.loads((tmp_path / 'cnn.json').read_text())['test_accuracy']:.4f}"

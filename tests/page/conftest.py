@@ -19,3 +19,14 @@ def page_and_errors(browser, live_server):
 @pytest.fixture()
 def page(page_and_errors):
     return page_and_errors[0]
+
+
+@pytest.fixture(scope="module")
+def scripts_page(browser, live_server):
+    """One Flask page for a module whose tests call the page's scripts and change nothing it
+    shows; the module fails on any console error."""
+    context, page, errors = open_page(browser, live_server, DESKTOP)
+    yield page
+    unexpected = errors.unexpected()
+    context.close()
+    assert not unexpected, f"console errors: {unexpected}"

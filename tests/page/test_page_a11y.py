@@ -101,9 +101,10 @@ def wait_until_loaded(page, loaded=LOADED) -> None:
     expect(page.locator("[data-busy]")).to_have_count(0, timeout=TIMEOUT_MS)
 
 
-def open_flask_page(browser, request):
-    """The page as the Flask app serves it; it analyses the first gallery digit on load."""
-    live_server = request.getfixturevalue("live_server")
+def open_flask_page(browser, request, fixture="live_server"):
+    """The page as the Flask app serves it (or, fixture="static_site", as the static edition is
+    served); it analyses the first gallery digit on load."""
+    live_server = request.getfixturevalue(fixture)
     context = browser.new_context(viewport=VIEWPORT, bypass_csp=True)
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
@@ -115,7 +116,8 @@ def open_flask_page(browser, request):
 
 # Each edition of the page: id -> (opener(browser, request) -> (context, page), the page open
 # and its first analysis shown; what shows that its parts have loaded, as LOADED).
-PAGES = {"flask": (open_flask_page, LOADED)}
+PAGES = {"flask": (open_flask_page, LOADED),
+         "static": (lambda browser, request: open_flask_page(browser, request, "static_site"), LOADED)}
 
 
 @pytest.mark.parametrize(("opener", "loaded"), list(PAGES.values()), ids=list(PAGES))

@@ -176,20 +176,58 @@ def test_sweep_chart_plots_the_servers_sweep(page, live_server):
 
 # ------------------------------------------------------------------ the robustness chart
 
-def test_robustness_chart_shows_the_table_or_the_servers_reason(page_and_errors, live_server):
-    page, _ = page_and_errors
+def test_robustness_chart_shows_the_committed_table(page):
+    """results/robustness.json measured the weights the server loads: it is served (200), never
+    refused, and the chart draws it."""
     with page.expect_response(lambda r: r.url.endswith("/api/robustness"), timeout=TIMEOUT_MS) as info:
         page.locator("#robustness-panel").scroll_into_view_if_needed()
     response = info.value
+    assert response.status == 200, response.text()
     expect(page.locator("#robustness-panel")).not_to_have_attribute("data-busy", "true", timeout=TIMEOUT_MS)
-    summary = page.locator("#robustness-summary")
-    if response.status == 503:
-        expect(summary).to_have_text(response.json()["error"])
-        expect(page.get_by_test_id("robustness-chart")).to_be_hidden()
-        expect(page.get_by_role("button", name="Try again")).to_be_visible()
-        return
-    assert response.ok
     assert_robustness_drawn(page, response.json())
+
+
+def test_how_far_routing_moves_the_votes_and_what_others_found(page):
+    """The committed routing table in the page's words, every number the table's, beside the two
+    studies that found the same (linked)."""
+    with page.expect_response(lambda r: r.url.endswith("/api/routing-share"), timeout=TIMEOUT_MS) as info:
+        page.locator("#routing-share-panel").scroll_into_view_if_needed()
+    table = info.value.json()
+    summary = page.get_by_test_id("routing-share-summary")
+    expect(summary).not_to_be_empty(timeout=TIMEOUT_MS)
+    text = summary.inner_text()
+    for model in table["by_model"].values():
+        shares, accuracy = model["share_to_true"], model["accuracy"]
+        for share in (shares[0], shares[-1]):
+            assert f"{100 * share:.3f}%" in text
+        assert f"{100 * (shares[-1] - shares[0]):+.3f} percentage points" in text
+        assert f"{100 * accuracy[0]:.2f}% accuracy after one iteration" in text
+    rows = page.locator("#routing-share-table tr")
+    expect(rows).to_have_count(1 + sum(len(m["share_to_true"]) for m in table["by_model"].values()))
+    links = page.locator("#literature-panel a")
+    expect(links).to_have_count(2)
+    assert "Not More Robust" in links.nth(0).inner_text() and "CVPR 2021" in links.nth(0).inner_text()
+    assert links.nth(1).get_attribute("href") == "https://arxiv.org/abs/1907.13327"
+
+
+def test_a_refused_robustness_table_shows_the_servers_reason_and_tries_again(page_and_errors):
+    """A 503 (a table measured on other weights) is shown as the server's words with a button to
+    try again, which draws the table once the server serves it."""
+    page, errors = page_and_errors
+    errors.allow(r"status of 503 ")
+    reason = "results/robustness.json measured other weights. Re-run: python -m studies.robustness"
+    page.route("**/api/robustness", lambda route: route.fulfill(status=503, json={"error": reason}))
+    page.locator("#robustness-panel").scroll_into_view_if_needed()
+    expect(page.locator("#robustness-summary")).to_have_text(reason, timeout=TIMEOUT_MS)
+    expect(page.get_by_test_id("robustness-chart")).to_be_hidden()
+    retry = page.get_by_role("button", name="Try again")
+    expect(retry).to_be_visible()
+    page.unroute("**/api/robustness")
+    with page.expect_response(lambda r: r.url.endswith("/api/robustness"), timeout=TIMEOUT_MS) as info:
+        retry.click()
+    assert info.value.status == 200, info.value.text()
+    expect(page.locator("#robustness-panel")).not_to_have_attribute("data-busy", "true", timeout=TIMEOUT_MS)
+    assert_robustness_drawn(page, info.value.json())
 
 
 def test_robustness_chart_draws_any_table_it_is_given(page_and_errors, live_server):
@@ -227,7 +265,7 @@ def assert_robustness_drawn(page, table: dict) -> None:
     expect(summary).to_contain_text(f"CapsNet {100 * affine['capsnet']:.2f}%, CNN {100 * affine['cnn']:.2f}%")
     for t in table["transforms"].values():
         expect(summary).to_contain_text(f"CapsNet {100 * np.mean(t['capsnet']):.1f}%, CNN {100 * np.mean(t['cnn']):.1f}%")
-    page.get_by_text("The numbers", exact=True).click()
+    page.locator("#robustness-panel").get_by_text("The numbers", exact=True).click()
     expect(page.locator("#robustness-table")).to_be_visible()
     cells = page.locator("#robustness-table td").all_inner_texts()
     expected = [f"{100 * v:.2f}%" for t in table["transforms"].values() for pair in zip(t["capsnet"], t["cnn"])

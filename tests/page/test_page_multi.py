@@ -187,11 +187,14 @@ def test_each_digit_is_redrawn_from_its_own_capsule_and_overlaid_in_two_colours(
     assert orange.sum() >= 3 and bluish.sum() >= 3, "the overlay does not show both colours"
     assert (a[orange] > b[orange]).all(), "orange where reconstruction a is not the stronger"
     assert (b[bluish] > a[bluish]).all(), "blue where reconstruction b is not the stronger"
-    # Where neither reconstruction draws, the overlay is the input in grey.
-    neither = (a < 0.02) & (b < 0.02) & (np.asarray(answer["input"]) > 0.5)
-    if neither.any():
-        grey = overlay[neither]
-        assert (np.ptp(grey, axis=1) <= 8).all() and (grey[:, 0] > 20).all()
+    # Under them the input in grey: no channel anywhere darker than GREY x the input's ink (the
+    # trained decoder redraws nearly all the ink, so a grey seen alone is rare: this holds always),
+    # and black where there is neither ink nor reconstruction.
+    inked = np.asarray(answer["input"], np.float32)
+    grey = 255 * page.evaluate("import('/static/sections/multi/multi-draw.js').then((m) => m.GREY)") * inked
+    assert grey.max() > 20 and (overlay >= np.round(grey)[..., None] - 1).all(), "the input's grey is missing"
+    background = (a < 0.02) & (b < 0.02) & (inked == 0)
+    assert background.sum() > 100 and overlay[background].max() <= 2 * 255 * 0.02 + 1
     da, db = answer["top2"]
     expect(page.get_by_test_id("multi-overlay")).to_have_attribute(
         "aria-label", re.compile(f"a \\(digit {da}\\).*b \\(digit {db}\\)"))

@@ -9,7 +9,6 @@ import pytest
 from datasets.transforms import apply_transform
 from model.checkpoint import load_model
 from studies.robustness import SWEEPS, affnist_like, main, markdown
-from support.digits import tiny_npz
 from training.tasks import task
 
 
@@ -29,8 +28,8 @@ def test_affnist_like_is_fixed_by_its_seed_and_stays_within_its_ranges():
 
 
 @pytest.mark.slow
-def test_a_small_run_agrees_with_direct_evaluation(tmp_path):
-    data = tiny_npz(tmp_path / "tiny.npz")
+def test_a_small_run_agrees_with_direct_evaluation(tmp_path, tiny_mnist):
+    data = tiny_mnist
     output = tmp_path / "robustness.json"
     main(["--data", str(data), "--output", str(output)])
     table = json.loads(output.read_text())

@@ -10,13 +10,7 @@ import pytest
 from model.checkpoint import load_model
 from model.routing_share import coupling_shares, position_shares
 from studies.routing_share import main, true_digits
-from support.digits import tiny_npz
 from training.tasks import task
-
-
-@pytest.fixture()
-def mnist_subset(tmp_path):
-    return tiny_npz(tmp_path / "tiny.npz")
 
 
 def test_coupling_shares_weigh_each_capsule_by_its_length():
@@ -52,15 +46,15 @@ def test_true_digits_of_both_tasks():
     np.testing.assert_array_equal(true_digits({"labels": np.array([[3, 1], [0, 9]])}), [[3, 1], [0, 9]])
 
 
-def test_report_command_on_real_digits(mnist_subset, tmp_path):
+def test_report_command_on_real_digits(tiny_mnist, tmp_path):
     """Both CapsNets on 20 test digits (pairs): the table carries their sha256; iteration 1 is the
     even split exactly; later iterations move the votes; the accuracy had routing stopped at the
     last iteration is the model's own accuracy, measured independently by its task."""
     output = tmp_path / "routing_share.json"
-    main(["--data", str(mnist_subset), "--count", "20", "--output", str(output)])
+    main(["--data", str(tiny_mnist), "--count", "20", "--output", str(output)])
     table = json.loads(output.read_text())
     assert table["command"] == "python -m studies.routing_share" and table["routing_iterations"] == 3
-    with np.load(mnist_subset) as tiny:
+    with np.load(tiny_mnist) as tiny:
         images, labels = tiny["x_test"], tiny["y_test"]
     for model_id, uniform in (("capsnet", 0.1), ("multimnist", 0.2)):
         report = table["by_model"][model_id]
@@ -72,6 +66,6 @@ def test_report_command_on_real_digits(mnist_subset, tmp_path):
         assert report["accuracy"][-1] == task(model_id).accuracy_report(model, images, labels)["accuracy"]
 
 
-def test_report_command_rejects_an_empty_count(mnist_subset):
+def test_report_command_rejects_an_empty_count(tiny_mnist):
     with pytest.raises(SystemExit):
-        main(["--data", str(mnist_subset), "--count", "0"])
+        main(["--data", str(tiny_mnist), "--count", "0"])

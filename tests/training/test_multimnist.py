@@ -1,10 +1,6 @@
 """MultiMNIST: the pairs (placement by hand), the 36x36 CapsNet against numpy, its loss and pair
-accuracy computed independently, a few training steps, and the train/evaluate command lines."""
+accuracy computed independently, a few training steps (its command lines: test_train.py)."""
 from __future__ import annotations
-
-import hashlib
-import json
-import re
 
 import keras
 import numpy as np
@@ -17,8 +13,7 @@ from model.losses import margin_loss
 from model.multimnist import MultiCapsNet, build_multimnist, same_pair
 from model.registry import card
 from model.spec import PAIR_SHAPE as CANVAS_SHAPE
-from support.commands import run_module
-from support.digits import gallery, tiny_npz
+from support.digits import gallery
 from training.tasks import PairBatches
 from training.tasks import pair_accuracy as accuracy_report
 from training.tasks import pair_evaluation_batches as evaluation_batches
@@ -294,32 +289,3 @@ def test_config_round_trip(model):
     assert clone.image_shape == CANVAS_SHAPE and clone.routing_iterations == 3
     assert card("multimnist").test_unit == "pairs"
     assert card("multimnist").checkpoint.name == "multimnist.weights.h5"
-
-
-# ---------------------------------------------------------------- the command lines
-
-
-@pytest.mark.slow
-def test_train_resume_and_evaluate_command_lines(tmp_path):
-    data = tiny_npz(tmp_path / "tiny.npz")
-    weights = tmp_path / "multimnist.weights.h5"
-    common = ["--model", "multimnist", "--data", str(data), "--batch-size", "10", "--validation-size", "10",
-              "--output", str(weights), "--backup-dir", str(tmp_path / "backup")]
-    run_module("training.train", *common, "--epochs", "1")
-    metadata = json.loads((tmp_path / "multimnist.json").read_text())
-    assert metadata["model"] == "multimnist" and metadata["epochs"] == 1
-    assert metadata["parameters"] == 11_361_808
-    assert metadata["test_pairs"] == 20 and "test_images" not in metadata  # one pair per test image
-    assert metadata["learning_rate"]["steps_per_epoch"] == 5  # (60 - 10) pairs / 10
-    assert metadata["sha256"] == hashlib.sha256(weights.read_bytes()).hexdigest()
-    assert metadata["test_accuracy"] * 20 == pytest.approx(round(metadata["test_accuracy"] * 20))
-
-    resumed = run_module("training.train", *common, "--resume", "--epochs", "2")
-    assert "Epoch 2/2" in resumed and "Epoch 1/2" not in resumed
-    metadata = json.loads((tmp_path / "multimnist.json").read_text())
-
-    report = run_module("training.evaluate", "--model", "multimnist", "--data", str(data), "--checkpoint", str(weights))
-    match = re.fullmatch(r"multimnist accuracy: (0\.\d{4}|1\.0000) on 20 pairs", report.strip().splitlines()[-1])
-    assert match, report
-    # the same weights on the same fixed pairs: the accuracy recorded at export
-    assert match.group(1) == f"{metadata['test_accuracy']:.4f}"

@@ -1,4 +1,5 @@
-"""Training: a few steps lower the loss; the data helpers; the train/evaluate command lines."""
+"""Training: a few steps lower the loss; the data helpers; the train/evaluate command lines of
+every model of the registry."""
 from __future__ import annotations
 
 import hashlib
@@ -19,8 +20,10 @@ from datasets.mnist import (
     training_batches,
 )
 from model.capsnet import build_capsnet
+from model.registry import MODELS, card
 from support.commands import run_module, run_module_code
 from support.digits import gallery, tiny_npz
+from training.tasks import task
 
 
 def np_loss(labels: np.ndarray, images: np.ndarray, lengths: np.ndarray, recon: np.ndarray) -> float:
@@ -214,8 +217,8 @@ def test_batches():
     np.testing.assert_array_equal(np.concatenate([evaluation[i][1] for i in range(3)]), labels)
 
 
-def test_load_mnist_from_a_path_and_the_environment(tmp_path, monkeypatch):
-    path = tiny_npz(tmp_path / "tiny.npz")
+def test_load_mnist_from_a_path_and_the_environment(tmp_path, monkeypatch, tiny_mnist):
+    path = tiny_mnist
     (x_train, y_train), (x_test, y_test) = load_mnist(path)
     assert x_train.shape == (60, 28, 28) and y_train.shape == (60,)
     assert x_test.shape == (20, 28, 28) and y_test.shape == (20,)
@@ -240,31 +243,37 @@ def test_load_mnist_from_a_path_and_the_environment(tmp_path, monkeypatch):
 # ---------------------------------------------------------------- the command lines
 
 @pytest.mark.slow
-def test_train_resume_and_evaluate_command_lines(tmp_path):
-    data = tiny_npz(tmp_path / "tiny.npz")
-    weights = tmp_path / "capsnet.weights.h5"
+@pytest.mark.parametrize("model_id", list(MODELS))
+def test_train_resume_and_evaluate_command_lines(tmp_path, model_id):
+    """Each model of the registry by its name: one epoch, a resumed second one, and evaluate on
+    a tiny MNIST (30 training images, 10 held out: 2 steps of 10 an epoch; 10 test digits, or
+    10 pairs made from them). What differs by model is read from its card and its task."""
+    model_card, unit, title = card(model_id), card(model_id).test_unit, task(model_id).title
+    data = tiny_npz(tmp_path / "tiny.npz", train=30, test=10)
+    weights = tmp_path / f"{model_id}.weights.h5"
     backup = tmp_path / "backup"
-    common = ["--data", str(data), "--batch-size", "10", "--validation-size", "10",
+    common = ["--model", model_id, "--data", str(data), "--batch-size", "10", "--validation-size", "10",
               "--output", str(weights), "--backup-dir", str(backup)]
 
     run_module("training.train", *common, "--epochs", "1")
-    assert weights.is_file()
-    meta_file = tmp_path / "capsnet.json"
+    meta_file = tmp_path / f"{model_id}.json"
     metadata = json.loads(meta_file.read_text())
-    assert metadata["epochs"] == 1
-    assert metadata["parameters"] == 8_215_568
-    assert metadata["test_images"] == 20
-    assert metadata["validation_images"] == 10
-    assert metadata["weights_file"] == "capsnet.weights.h5"
+    built = model_card.build()
+    assert (metadata["model"], metadata["name"], metadata["epochs"]) == (model_id, model_card.name, 1)
+    assert metadata["parameters"] == built.count_params()
+    assert metadata.get("routing_iterations") == getattr(built, "routing_iterations", None)  # CapsNets: 3
+    assert metadata[f"test_{unit}"] == 10 and {key for key in metadata if key.startswith("test_")} == {
+        "test_accuracy", f"test_{unit}"}  # one pair per test image
+    assert metadata["validation_images"] == 10 and metadata["batch_size"] == 10
+    assert metadata["weights_file"] == weights.name
     assert metadata["sha256"] == hashlib.sha256(weights.read_bytes()).hexdigest()
-    # accuracy over 20 test images is a multiple of 1/20
+    # accuracy over 10 test images (pairs) is a multiple of 1/10
     assert 0.0 <= metadata["test_accuracy"] <= 1.0
-    assert metadata["test_accuracy"] * 20 == pytest.approx(round(metadata["test_accuracy"] * 20))
-    # 60 images - 10 held out = 50 -> 5 steps per epoch
-    assert metadata["learning_rate"]["steps_per_epoch"] == 5
+    assert metadata["test_accuracy"] * 10 == pytest.approx(round(metadata["test_accuracy"] * 10))
+    # 30 images - 10 held out = 20 -> 2 steps per epoch
+    assert metadata["learning_rate"]["steps_per_epoch"] == 2
     state = json.loads((backup / "training_state.json").read_text())
     assert state["epochs"] == 1 and [h["epoch"] for h in state["history"]] == [1]
-
     assert state["learning_rate_schedule"] == [{"from_epoch": 1, "initial": 1e-3, "decay_per_epoch": 0.9}]
 
     resumed = run_module("training.train", *common, "--resume", "--epochs", "2", "--lr-decay", "0.5")
@@ -281,11 +290,12 @@ def test_train_resume_and_evaluate_command_lines(tmp_path):
     assert metadata["epochs"] == (2 if second > first else 1)
     assert metadata["sha256"] == hashlib.sha256(weights.read_bytes()).hexdigest()
 
-    report = run_module("training.evaluate", "--data", str(data), "--checkpoint", str(weights))
+    report = run_module("training.evaluate", "--model", model_id, "--data", str(data), "--checkpoint", str(weights))
+    assert f"sha256 {metadata['sha256'][:12]}" in report.splitlines()[0]
     last = report.strip().splitlines()[-1]
-    match = re.fullmatch(r"test accuracy: (0\.\d{4}|1\.0000) on 20 images", last)
-    assert match, last
-    # the same float32 weights on the same 20 images: the accuracy recorded at export time
+    match = re.fullmatch(rf"{title} accuracy: (0\.\d{{4}}|1\.0000) on 10 {unit}", last)
+    assert match, report
+    # the same float32 weights on the same 10 images (fixed pairs): the accuracy recorded at export
     assert match.group(1) == f"{metadata['test_accuracy']:.4f}"
 
 
@@ -298,6 +308,7 @@ tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfigur
 import keras
 from PIL import Image
 from model.capsnet import build_capsnet
+from model.registry import MODELS, card
 from datasets.mnist import evaluation_batches
 
 paths = sorted(__import__("pathlib").Path("web/gallery").glob("*.png"))[:20]

@@ -2,6 +2,7 @@
 // from the page's config (lib/page-config.js).
 import { endpoint } from '../lib/page-config.js';
 import { isAbort } from '../lib/queue.js';
+import { inflateArrays } from '../lib/quantised.js';
 
 /** An error the server reported (4xx with {"error": ...}) or a network failure. */
 export class ApiError extends Error {
@@ -72,41 +73,12 @@ async function answer(url, options) {
     throw new ApiError(message, response.status);
   }
   if (payload === null) throw new ApiError(`Unexpected answer from ${url}.`, response.status);
-  await inflateArrays(payload);
-  return payload;
-}
-
-/** base64 of zlib-deflated bytes -> the bytes (the browser's own DecompressionStream). */
-async function inflate(base64) {
-  const deflated = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
-  const stream = new Blob([deflated]).stream().pipeThrough(new DecompressionStream('deflate'));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
-}
-
-/** The deflated arrays inside an answer: {encoding: 'uint8', compression: 'deflate', data: base64}. */
-function deflatedArrays(node, found = []) {
-  if (!node || typeof node !== 'object') return found;
-  if (node.encoding === 'uint8' && node.compression === 'deflate' && typeof node.data === 'string') {
-    found.push(node);
-  } else {
-    for (const value of Object.values(node)) deflatedArrays(value, found);
+  try {
+    await inflateArrays(payload);
+  } catch (err) {
+    throw new ApiError(`The server sent a damaged array (${err.message}).`);
   }
-  return found;
-}
-
-/**
- * Replace each deflated array's `data` by its inflated bytes, in place, so that drawing code
- * stays synchronous. One promise per array, not per number: a slider's answer holds none.
- */
-async function inflateArrays(payload) {
-  await Promise.all(deflatedArrays(payload).map(async (node) => {
-    try {
-      node.data = await inflate(node.data);
-    } catch (err) {
-      throw new ApiError(`The server sent a damaged array (${err.message}).`);
-    }
-    delete node.compression;
-  }));
+  return payload;
 }
 
 export function getJSON(url, signal) {

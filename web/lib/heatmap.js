@@ -5,7 +5,7 @@ import { VIRIDIS_RGB } from '../vendor/viridis.js';
  * (api.js has already inflated `data` into a Uint8Array). */
 export function decodeQ(q) {
   if (!q || q.encoding !== 'uint8' || !Array.isArray(q.shape) || !(q.data instanceof Uint8Array)) {
-    throw new Error('Unexpected array encoding from the server.');
+    throw new Error('Unexpected array encoding in the answer.');
   }
   const bytes = q.data;
   const size = q.shape.reduce((a, b) => a * b, 1);

@@ -1,5 +1,5 @@
 // GET /api/model: the network's geometry, read once, so no layer size is written twice.
-import * as api from '../engines/server.js';
+import * as api from '../engine.js';
 
 const times = (...n) => n.join('\u00d7');
 const count = (n) => n.toLocaleString('en');

@@ -1,11 +1,12 @@
 // "Put the claims to the test": the CapsNet against a baseline CNN trained on the same MNIST.
-// Wires the section's four views to the current input; asks the server only once the
+// Wires the section's views to the current input; asks the engine only once the
 // section is on screen, so drawing above does not pay for answers nobody sees.
-import * as api from '../../engines/server.js';
+import * as api from '../../engine.js';
 import { StatusLine } from '../../lib/status.js';
 import { TransformView } from './transforms.js';
 import { TransformSweepView } from './transform-sweep.js';
 import { RobustnessView } from './robustness.js';
+import { RoutingShareView } from './routing-share.js';
 import { MisplaceView } from './misplace.js';
 
 const $ = (id) => document.getElementById(id);
@@ -40,6 +41,9 @@ export class ClaimsSection {
       root: $('robustness-panel'), chart: $('robustness-chart'), summary: $('robustness-summary'),
       table: $('robustness-table'), retry: $('robustness-retry'),
     }, { transforms });
+    this.routingShare = new RoutingShareView({
+      root: $('routing-share-panel'), summary: $('routing-share-summary'), table: $('routing-share-table'),
+    });
     this.misplace = new MisplaceView({
       root: $('misplace-panel'), buttons: $('misplace-buttons'), explain: $('misplace-explain'),
       original: $('misplace-original'), rearranged: $('misplace-rearranged'),
@@ -70,10 +74,11 @@ export class ClaimsSection {
     this.misplace.refresh();
   }
 
-  /** What does not depend on the input: the two models, the robustness table. */
+  /** What does not depend on the input: the two models, the robustness and routing tables. */
   async loadOnce() {
     this.loaded = true;
     this.robustness.load();
+    this.routingShare.load();
     try {
       // the two MNIST models compared here; MultiMNIST's pair model has its own section
       const models = (await api.get('models')).filter((m) => m.test_unit === 'images');

@@ -1,6 +1,6 @@
 // Misplaced parts: rearrange the current input in the page, send it to POST /api/compare,
 // and set both networks' answers for the rearranged digit beside those for the original.
-import * as api from '../../engines/server.js';
+import * as api from '../../engine.js';
 import { renderGray } from '../../lib/heatmap.js';
 import { answerCard, showAnswer, MODELS } from './answers.js';
 import { REARRANGEMENTS } from './rearrange.js';

@@ -1,9 +1,10 @@
 // Test-set accuracy of both networks under each transform, and on an affNIST-like set:
 // GET /api/robustness, measured offline on the MNIST test digits.
-import * as api from '../../engines/server.js';
+import * as api from '../../engine.js';
 import {
   COLORS, prepare, axes, series, niceTicks, redrawOnResize,
 } from '../../lib/chart.js';
+import { fillNumbersTable } from '../../lib/numbers-table.js';
 import { labelOf, specOf, formatValue, orderedNames } from './transforms.js';
 
 const percent = (v, digits = 1) => `${(100 * v).toFixed(digits)}%`;
@@ -93,15 +94,6 @@ export class RobustnessView {
     }
     const { affnist_like: affine } = this.table;
     rows.push(['affNIST-like', '', percent(affine.capsnet, 2), percent(affine.cnn, 2)]);
-    this.els.table.replaceChildren(...rows.map((cells, r) => {
-      const tr = document.createElement('tr');
-      tr.append(...cells.map((text) => {
-        const cell = document.createElement(r === 0 ? 'th' : 'td');
-        if (r === 0) cell.scope = 'col';
-        cell.textContent = text;
-        return cell;
-      }));
-      return tr;
-    }));
+    fillNumbersTable(this.els.table, rows);
   }
 }

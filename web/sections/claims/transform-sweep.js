@@ -1,6 +1,6 @@
 // Sweep one transform parameter over its range (the others held at their slider values) and
 // chart what both networks answer: POST /api/transform-sweep.
-import * as api from '../../engines/server.js';
+import * as api from '../../engine.js';
 import { renderGray, fmt } from '../../lib/heatmap.js';
 import {
   COLORS, DIGIT_COLORS, ramp, prepare, axes, series, markX, niceTicks, redrawOnResize,

@@ -1,7 +1,7 @@
 // Transform sliders: rotate, stretch, shear, shift or thicken the current input and watch both
 // networks answer while dragging (the newest position wins, as for drawing). The parameters,
 // their ranges, defaults and units are GET /api/model's `transforms`.
-import * as api from '../../engines/server.js';
+import * as api from '../../engine.js';
 import { renderGray, fmt } from '../../lib/heatmap.js';
 import { answerCard, showAnswer } from './answers.js';
 import { BusyQueue } from '../../lib/queue.js';
@@ -12,7 +12,7 @@ const LABELS = {
 };
 export const labelOf = (name) => LABELS[name] || name;
 
-/** The parameters in the page's order (LABELS'), then any others the server adds. */
+/** The parameters in the page's order (LABELS'), then any others the model's table adds. */
 export function orderedNames(transforms) {
   const known = Object.keys(LABELS);
   const rank = (name) => (known.includes(name) ? known.indexOf(name) : known.length);

@@ -30,7 +30,7 @@ export class ConvSlide {
     renderGray(this.els.input, pixels);
   }
 
-  /** The filter shown above and its ReLU map (Float32Array h x w, the server's values). */
+  /** The filter shown above and its ReLU map (Float32Array h x w, the engine's values). */
   setMap(filter, data, h, w, max) {
     const old = this.map; // the same map again (a redraw above) keeps its place
     const same = old && old.filter === filter && old.data.buffer === data.buffer && old.data.byteOffset === data.byteOffset;

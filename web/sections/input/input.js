@@ -109,7 +109,7 @@ export class InputView {
       this.pad.showImage(bitmap);
       bitmap.close();
     } catch {
-      this.pad.clear(); // not something the browser can show; the server will say why
+      this.pad.clear(); // not something the browser can show; the engine will say why
     }
   }
 

@@ -1,7 +1,7 @@
 // The network's mistakes (GET /api/mistakes): every MNIST test digit the CapsNet gets wrong.
 // Opening one analyses it like any input; the reconstruction section then also shows it
 // redrawn as both digits (recon/mistake-pair.js).
-import * as api from '../../engines/server.js';
+import * as api from '../../engine.js';
 
 export class MistakesGallery {
   /** els: {gallery}; onPick(entry, button) opens a mistake as the input. */

@@ -3,7 +3,7 @@
 // /api/capsule-math): squash, the prediction u_hat_{j|i} = W_ij u_i, every routing iteration
 // (b_ij, the softmax that makes c_ij, s_j, v_j, the agreement added to b_ij) and the margin
 // loss. Every number is the server's; the page only lays them out.
-import * as api from '../../engines/server.js';
+import * as api from '../../engine.js';
 import { fmt } from '../../lib/heatmap.js';
 import { BusyQueue } from '../../lib/queue.js';
 

@@ -1,6 +1,6 @@
 // "Reconstruct a digit that is not there": the MultiMNIST decoder redraws any digit from that
 // digit's own capsule of the current input, next to how much it drew for the two chosen ones.
-import * as api from '../../engines/server.js';
+import * as api from '../../engine.js';
 import { renderGray } from '../../lib/heatmap.js';
 import { asImage, ink } from './multi-draw.js';
 

@@ -3,7 +3,7 @@
 // ten capsule lengths, the two longest, each redrawn from its own capsule, and where routing moved
 // the votes; sliders and the absent digit ask POST /api/multi/reconstruct. Nothing is asked
 // before the section is near the screen; errors show in the section's own status line.
-import * as api from '../../engines/server.js';
+import * as api from '../../engine.js';
 import { StatusLine } from '../../lib/status.js';
 import { renderGray } from '../../lib/heatmap.js';
 import { renderBars } from '../../lib/bars.js';
@@ -84,7 +84,7 @@ export class MultiSection {
     try {
       const models = await api.get('models');
       const model = models.find((m) => m.id === 'multimnist');
-      if (!model) throw new Error('This server does not serve the MultiMNIST model: the section cannot run.');
+      if (!model) throw new Error('This page has no MultiMNIST model: the section cannot run.');
       $('multi-accuracy').textContent = Number.isFinite(model.test_accuracy)
         ? `${(100 * model.test_accuracy).toFixed(2)}%` : 'a share not measured yet';
       const [size] = model.input_shape;

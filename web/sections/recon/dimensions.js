@@ -1,7 +1,7 @@
 // What each of a digit capsule's dimensions does (GET /api/dimensions, measured offline by
 // `python -m studies.dimensions`): the sliders' labels, their tooltips, and the numbers behind
 // them in a table beside the sliders.
-import * as api from '../../engines/server.js';
+import * as api from '../../engine.js';
 import { fmt } from '../../lib/heatmap.js';
 
 export class DimensionLabels {

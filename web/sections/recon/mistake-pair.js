@@ -1,7 +1,7 @@
 // A mistake, redrawn as both digits: when the input is one of the network's mistakes (opened
 // from the input's mistakes gallery), the decoder redraws it from the true digit's capsule and
 // from the predicted digit's, side by side.
-import * as api from '../../engines/server.js';
+import * as api from '../../engine.js';
 import { renderGray, fmt } from '../../lib/heatmap.js';
 import { LatestQueue } from '../../lib/queue.js';
 

@@ -1,9 +1,9 @@
 // Reconstruction: the decoder redraws the digit from one digit capsule's numbers.
-// One slider per dimension nudges them; the picture follows while dragging.
-import * as api from '../../engines/server.js';
+// One slider per dimension nudges them; the picture follows while dragging: one decode at a
+// time, the newest slider position waiting (lib/queue.js), so requests never pile up.
+import * as api from '../../engine.js';
 import { renderGray, fmt } from '../../lib/heatmap.js';
 import { drawSweepGrid } from './sweep-grid.js';
-import { loadDecoder, loadedDecoder } from '../../engines/decoder.js';
 import { LatestQueue } from '../../lib/queue.js';
 
 export class ReconstructionView {
@@ -30,7 +30,6 @@ export class ReconstructionView {
     this.inputs = [];
     this.outputs = [];
     this.labels = [];
-    this.frame = 0;
     this.baseReconstruction = null; // the decoder's image of the unmodified capsule
     this.sweepShown = false;
     this.reconQueue = new LatestQueue(onError);
@@ -74,7 +73,7 @@ export class ReconstructionView {
       output.textContent = '';
       input.addEventListener('input', () => {
         this.updateOutput(d);
-        this.scheduleReconstruction();
+        this.requestReconstruction();
       });
       input.addEventListener('change', () => {
         this.refreshSweep();
@@ -116,16 +115,8 @@ export class ReconstructionView {
     return this.inputs.map((input) => Number(input.value));
   }
 
-  /** The page's own decoder once its weights are in; until then (or without) the server's. */
-  get decoder() {
-    return loadedDecoder();
-  }
-
   /** analysis: the /api/analyze answer; digit: the capsule to decode (null: the prediction). */
   setData(analysis, digit = null) {
-    // The 2.8 MB of weights wait until the first analysis is drawn: they no longer delay it.
-    const idle = window.requestIdleCallback || ((run) => setTimeout(run, 0));
-    if (!this.vectors) idle(() => loadDecoder(), { timeout: 1000 });
     this.vectors = analysis.digit_caps.vectors;
     this.prediction = analysis.prediction;
     const d = digit ?? analysis.prediction;
@@ -179,35 +170,17 @@ export class ReconstructionView {
     this.refreshSweep();
   }
 
-  scheduleReconstruction() {
-    if (this.decoder) {
-      this.requestReconstruction(); // decoded here in a millisecond or two: no frame to wait for
-      return;
-    }
-    if (this.frame) return;
-    this.frame = requestAnimationFrame(() => {
-      this.frame = 0;
-      this.requestReconstruction();
-    });
-  }
-
   /** abortCurrent: the running request is stale (another capsule, or the unmodified one). */
   requestReconstruction(abortCurrent = false) {
     const digit = this.digit;
     const vector = this.vector();
     const isBase = abortCurrent && vector.every((v, d) => Math.abs(v - this.base[d]) < 1e-9);
-    if (this.decoder) {
-      this.reconQueue.cancel();
-      renderGray(this.els.canvas, this.decoder.decode(digit, vector));
-      this.els.canvas.dataset.decoder = 'page';
-      return;
-    }
     this.reconQueue.submit(async (signal) => {
       const result = await api.reconstruct(digit, vector, signal);
       if (signal.aborted) return;
       if (isBase && digit === this.digit) this.baseReconstruction = result.reconstruction;
       renderGray(this.els.canvas, result.reconstruction);
-      this.els.canvas.dataset.decoder = 'server';
+      this.els.canvas.dataset.drawn = String(Number(this.els.canvas.dataset.drawn || 0) + 1); // for the benchmarks
     }, { abortCurrent });
   }
 
@@ -215,13 +188,6 @@ export class ReconstructionView {
     if (!this.sweepShown || !this.vectors) return;
     const digit = this.digit;
     const vector = this.vector();
-    if (this.decoder) {
-      this.sweepQueue.cancel();
-      this.els.sweepButton.disabled = false;
-      this.renderSweep(this.decoder.sweep(digit, vector), digit);
-      this.els.sweep.dataset.decoder = 'page';
-      return;
-    }
     this.els.sweepButton.disabled = true;
     this.els.sweepNote.textContent = 'Loading the perturbation grid\u2026';
     this.sweepQueue.submit(async (signal) => {
@@ -229,7 +195,6 @@ export class ReconstructionView {
         const result = await api.sweep(digit, vector, signal);
         if (signal.aborted) return;
         this.renderSweep(result, digit);
-        this.els.sweep.dataset.decoder = 'server';
       } finally {
         if (!signal.aborted) this.els.sweepButton.disabled = false;
       }
@@ -243,8 +208,6 @@ export class ReconstructionView {
 
   /** A new analysis is on its way: drop slider requests for the old capsule. */
   cancel() {
-    if (this.frame) cancelAnimationFrame(this.frame);
-    this.frame = 0;
     this.reconQueue.cancel();
   }
 }

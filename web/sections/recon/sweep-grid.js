@@ -1,10 +1,10 @@
 // The paper's Figure 4 on a canvas: one row per dimension of a digit capsule, one column per
-// perturbation, each image the decoder's (the server's answer to POST /api/sweep, or the page's).
+// perturbation, each image the decoder's (the engine's answer, shaped as POST /api/sweep's).
 import { decodeQ, renderAtlas } from '../../lib/heatmap.js';
 
-/** result: {perturbations, images: quantised (the server's) or {shape, data} (the page's)}. */
+/** result: {perturbations, images: a quantised array [dims, steps, h, w]}. */
 export function drawSweepGrid(canvas, result, digit) {
-  const images = result.images.encoding ? decodeQ(result.images) : result.images; // server's, or the page's
+  const images = decodeQ(result.images);
   const [rows, cols, h, w] = images.shape;
   const atlas = document.createElement('canvas');
   const layout = renderAtlas(atlas, images.data, {

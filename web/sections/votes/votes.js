@@ -2,7 +2,7 @@
 // u_hat_{j|i} for one digit capsule j, projected on the two PCA axes the server chose for j,
 // each dot as opaque as its coupling c_ij in the iteration the routing view shows, and v_j
 // after each iteration. Beside it the agreement per digit and iteration, and the evidence map.
-import * as api from '../../engines/server.js';
+import * as api from '../../engine.js';
 import { fmt } from '../../lib/heatmap.js';
 import { argmax } from '../../lib/bars.js';
 import { EvidenceOverlay } from './evidence.js';
@@ -76,7 +76,7 @@ export class VotesView {
     const key = { pixels: this.pixels, iterations: this.iterations, digit: this.digit };
     if (this.answered && Object.keys(key).every((k) => this.answered[k] === key[k])) return;
     this.answered = key;
-    this.els.caption.textContent = `Asking the server for the votes for digit capsule ${key.digit}\u2026`;
+    this.els.caption.textContent = `Computing the votes for digit capsule ${key.digit}\u2026`;
     this.queue.submit(async (signal) => {
       const answer = await api.votes(key.pixels, key.digit, key.iterations, signal);
       if (signal.aborted) return;

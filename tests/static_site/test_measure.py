@@ -1,0 +1,31 @@
+"""`python -m static_site.measure` on a small test set: each exported classifier against Keras,
+the table a study's (the checkpoints' sha256, the command), the pairs made as the evaluation makes
+them."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from static_site import measure
+
+
+def test_answers_are_the_top_digits_in_order():
+    scores = np.array([[0.1, 0.9, 0.3, 0.8], [0.7, 0.1, 0.2, 0.0]])
+    assert measure.answers(scores, 1).tolist() == [[1], [0]]
+    assert measure.answers(scores, 2).tolist() == [[1, 3], [0, 2]]
+
+
+def test_the_exports_measured_against_keras(static_site, tiny_mnist, tmp_path):
+    output = tmp_path / "static_edition.json"
+    measure.main(["--data", str(tiny_mnist), "--output", str(output)])
+    table = json.loads(output.read_text())
+    assert table["command"] == "python -m static_site.measure" and set(table["models"]) == {"capsnet", "cnn", "multimnist"}
+    assert list(table["networks"]) == ["capsnet", "cnn", "multimnist"]
+    for name, entry in table["networks"].items():
+        assert entry["examples"] == 20, name
+        assert entry["same_answers"] >= 19, name
+        assert abs(entry["accuracy"] - entry["keras_accuracy"]) <= 1 / 20, name
+        assert 0 < entry["max_abs_difference"] <= 1e-2, name
+    assert table["networks"]["capsnet"]["output"] == "lengths" and table["networks"]["cnn"]["output"] == "probabilities"
+    assert table["networks"]["capsnet"]["accuracy"] >= 0.9  # the gallery's own digits
