@@ -43,10 +43,12 @@ servers:
 run: install
 	$(PYTHON) run_visualization.py
 
-# ruff for the Python, ESLint for the page's scripts (both configured: pyproject.toml, eslint.config.js).
+# ruff for the Python, ESLint for the page's scripts (both configured: pyproject.toml, eslint.config.js),
+# and the GitHub workflows against the schema check-jsonschema bundles (no download).
 lint: install-dev
 	$(PYTHON) -m ruff check .
 	npx --no-install eslint web
+	$(PYTHON) -m check_jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 test: install-dev chromium servers lint
 	$(PYTHON) -m pytest
