@@ -31,7 +31,7 @@ class Endpoint:
 BUSY = 429  # the server's own queue is full (app/http/admission.py), or a proxy's per-client rate limit
 INPUT_ERRORS = (400, 413, 415, 422, BUSY)
 CAPSULE_ERRORS = (400, 415, 422, BUSY)
-DECODER_FORMAT = ("The decoder's weights for running it in the browser (web/engines/decoder.js), float16: "
+DECODER_FORMAT = ("The decoder's weights, for a client that decodes by itself (docs/api.md), float16: "
                   "b'CAPSDEC1', a little-endian uint32 H, H bytes of JSON (dtype, capsules, capsule_dim, "
                   "image_shape, sha256, sweep_perturbations, and per layer: name, inputs, units, activation, kernel and bias "
                   "as [byte offset, count] into the data that follows; kernels inputs x units, row-major), "

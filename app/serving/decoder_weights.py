@@ -1,19 +1,7 @@
-"""The decoder's weights as one binary file, for the page to run the decoder itself
-(GET /api/decoder, web/engines/decoder.js).
-
-Layout, all little-endian:
-    bytes 0-7     b"CAPSDEC1"
-    bytes 8-11    uint32 H, the length of the header
-    12 .. 12+H    UTF-8 JSON header: {"dtype": "float16", "capsules": 10, "capsule_dim": 16,
-                  "image_shape": [28, 28], "sha256": the checkpoint's, "sweep_perturbations":
-                  the Figure 4 grid's 11 offsets, "layers": [{"name",
-                  "inputs", "units", "activation" ("relu" | "sigmoid"), "kernel": [offset, count],
-                  "bias": [offset, count]}, ...]}, padded with spaces to a multiple of 8 bytes
-    then          the data: each layer's kernel (inputs x units, row-major: row i holds input i's
-                  weights to every unit, as a Keras Dense kernel) and bias as IEEE float16;
-                  offsets are in bytes from the start of the data, counts in values.
-The first layer's input is the masked 10 x 16 capsules, flattened: only the 16 rows of the
-decoded digit matter. float16 keeps the decoded pixels within about 1e-3 of the server's.
+"""The decoder's weights as one binary file (GET /api/decoder), for a client that decodes by
+itself: the CAPSDEC1 format, laid out in docs/api.md ("Decoder weights"); read back by
+read_decoder_weights. The page itself asks POST /api/reconstruct (the static edition runs the
+exported decoder).
 """
 from __future__ import annotations
 
