@@ -32,6 +32,12 @@ def draw_pairs(labels: np.ndarray, rng: np.random.Generator, shuffle: bool = Tru
     return first, second, offsets
 
 
+def evaluation_pairs(labels: np.ndarray) -> Pairs:
+    """The fixed pairs of a validation or test set: image k first in pair k, its partner and the
+    shifts drawn with EVALUATION_SEED (training/tasks.py's evaluation batches make the same)."""
+    return draw_pairs(labels, np.random.default_rng(EVALUATION_SEED), shuffle=False)
+
+
 def place(digits: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """digits (..., 28, 28) with offsets (..., 2) = top-left (row, col) in 0..8 -> (..., 36, 36)."""
     canvases = np.zeros((*digits.shape[:-2], CANVAS, CANVAS), digits.dtype)

@@ -10,6 +10,7 @@ longest digit capsules are exactly its two digits.
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import ops
 
 from model.capsnet import CapsNet, per_replica
@@ -21,6 +22,12 @@ def same_pair(predicted, labels):
     """(batch, 2), (batch, 2) -> (batch,) True where the two digits are the same two, in any order."""
     return ops.all(ops.equal(ops.sort(ops.cast(predicted, "int32"), axis=-1),
                              ops.sort(ops.cast(labels, "int32"), axis=-1)), axis=-1)
+
+
+def longest(scores: np.ndarray, count: int) -> np.ndarray:
+    """The network's answer: the `count` longest capsules (highest scores) along the last axis,
+    in increasing order, so that a pair compares equal in either order (1 for one digit)."""
+    return np.sort(np.argsort(-scores, axis=-1)[..., :count], axis=-1)
 
 
 @keras.saving.register_keras_serializable(package="capsnet")

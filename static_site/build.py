@@ -36,7 +36,7 @@ RUNTIME = PROJECT_ROOT / "node_modules" / "onnxruntime-web"
 RUNTIME_FILES = {"module": "dist/ort.wasm.bundle.min.mjs", "wasm": "dist/ort-wasm-simd-threaded.wasm"}
 # The GET answers the page reads (app/http/endpoints.py's views), and the votes' projection table.
 DATA = ("model_info", "models", "conv1_kernels", "robustness", "routing_share", "dimensions", "mistakes")
-FIRST = ("capsnet", "capsnet-decoder")  # the networks of the first analysis: web/engines/browser/engine.js
+FIRST = ("capsnet", "capsnet-decoder")  # the first analysis's networks: preloaded, and started by web/engines/browser/engine.js
 STATIC_POLICY = PAGE_POLICY.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'")
 
 
@@ -93,6 +93,7 @@ def page_config() -> dict:
         "networks": {network.name: f"networks/{network.path.name}.gz" for network in NETWORKS},
         # each graph's external data: its model's weights file, named in the graph as the file's name
         "weights": {network.name: f"networks/{network.weights}.gz" for network in NETWORKS},
+        "first": [network.name for network in first],
         "runtime": {"module": runtime + Path(RUNTIME_FILES["module"]).name,
                     "wasm": runtime + Path(RUNTIME_FILES["wasm"]).name + ".gz"},
     }

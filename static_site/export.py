@@ -39,8 +39,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
-from datasets.pairs import EVALUATION_SEED, draw_pairs, overlay
+from datasets.pairs import evaluation_pairs, overlay
 from model.checkpoint import read_metadata
+from model.multimnist import longest
 from model.registry import PROJECT_ROOT, card
 from model.spec import IMAGE_SHAPE, NUM_CLASSES, ROUTING_ITERATIONS, ROUTING_ITERATIONS_RANGE
 
@@ -79,6 +80,7 @@ NETWORKS = (
     Network("multimnist", "multimnist", "stages", (*STAGES, "lengths")),
     Network("multimnist-decoder", "multimnist", "decoder", ("images",)),
 )
+MODELS = tuple(dict.fromkeys(network.model_id for network in NETWORKS))  # each with one weights file
 
 # How each kind of weight travels, by its rank: convolution kernels (O, I, kH, kW), the capsule
 # transforms W (capsules, 8, 160), dense kernels (inputs, units). ("int8", kept) keeps a scale
@@ -288,14 +290,14 @@ def measured_agreement(network: Network, model, path: Path, images: np.ndarray) 
     theirs = np.concatenate([np.asarray(model(x[k:k + 200], routing_iterations=ROUTING_ITERATIONS)["lengths"])
                              for k in batches])
     answer = 2 if card(network.model_id).test_unit == "pairs" else 1  # the longest capsule, or the two longest
-    same = (np.sort(np.argsort(-mine, 1)[:, :answer], 1) == np.sort(np.argsort(-theirs, 1)[:, :answer], 1)).all(1)
+    same = (longest(mine, answer) == longest(theirs, answer)).all(1)
     return {"images": len(x), "max_abs_difference": float(np.abs(mine - theirs).max()), "same_predictions": int(same.sum())}
 
 
 def saliency_agreement(session, model, x: np.ndarray) -> dict:
     """The exported gradient against TensorFlow's (the server's), on each image's own answer."""
     import tensorflow as tf
-    worst, cosines = 0.0, []
+    worst, cosines, row_error = 0.0, [], 0.0
     for k, image in enumerate(x):
         iterations = 1 + k % MAX_ROUTING
         with tf.GradientTape() as tape:
@@ -310,8 +312,7 @@ def saliency_agreement(session, model, x: np.ndarray) -> dict:
             "capsule": np.array(k, np.int32)})
         worst = max(worst, float(np.abs(mine - theirs).max() / np.abs(theirs).max()))
         cosines.append(float((mine * theirs).sum() / np.linalg.norm(mine) / np.linalg.norm(theirs)))
-        exact_row = model.digit_caps.transform.numpy()[k]
-        row_error = float(np.abs(row - exact_row).max())
+        row_error = max(row_error, float(np.abs(row - model.digit_caps.transform.numpy()[k]).max()))
     return {"images": len(x), "max_difference_relative_to_largest": worst, "min_cosine": min(cosines),
             "transform_row_max_abs_difference": row_error}
 
@@ -323,8 +324,7 @@ def sample_images(model_id: str, model, count: int) -> np.ndarray:
         digits, labels = data["x_test"][:count], data["y_test"][:count]
     if card(model_id).test_unit != "pairs":
         return digits.astype(np.float32) / 255.0
-    pairs = draw_pairs(labels, np.random.default_rng(EVALUATION_SEED), shuffle=False)
-    return overlay(digits, labels, *pairs)[0][..., 0]
+    return overlay(digits, labels, *evaluation_pairs(labels))[0][..., 0]
 
 
 # What makes the files: an export made otherwise (another WEIGHTS rule, another graph) is stale.
@@ -362,7 +362,8 @@ def export(models: list[str] | None = None, count: int = 2000, output: Path = EX
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     kept = lambda key: manifest.get(key) if isinstance(manifest.get(key), dict) else {}
     manifest = {"opset": OPSET, "networks": kept("networks"), "weights": kept("weights")}
-    for model_id in models or dict.fromkeys(n.model_id for n in NETWORKS):
+    exporter = exporter_sha256()
+    for model_id in models or MODELS:
         networks = [n for n in NETWORKS if n.model_id == model_id]
         model, metadata = load_model(model_id)
         started = time.time()
@@ -378,7 +379,7 @@ def export(models: list[str] | None = None, count: int = 2000, output: Path = EX
             path.write_bytes(data)
             manifest["networks"][network.name] = {
                 "file": path.name, "model": model_id, "kind": network.kind, "weights": network.weights,
-                "checkpoint_sha256": metadata["sha256"], "exporter_sha256": exporter_sha256(),
+                "checkpoint_sha256": metadata["sha256"], "exporter_sha256": exporter,
                 "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
                 "input_shape": list(getattr(model, "image_shape", IMAGE_SHAPE)[:2]), "outputs": list(network.outputs),
                 "agreement_with_keras": measured_agreement(network, model, path, images)}
@@ -395,21 +396,22 @@ def stale(manifest_path: Path = EXPORTS / "manifest.json") -> list[str]:
     than the checkpoint now committed (its card's sha256) or by other export code, each with the reason."""
     if not manifest_path.exists():
         return [f"no {manifest_path.relative_to(PROJECT_ROOT)}"]
-    recorded = json.loads(manifest_path.read_text())["networks"]
+    manifest = json.loads(manifest_path.read_text())
+    exporter = exporter_sha256()
     problems = []
     for network in NETWORKS:
-        entry = recorded.get(network.name)
+        entry = manifest["networks"].get(network.name)
         path = manifest_path.parent / f"{network.name}.onnx"
         if entry is None or not path.exists():
             problems.append(f"{network.name}: not exported")
         elif entry["checkpoint_sha256"] != read_metadata(card(network.model_id).checkpoint).get("sha256"):
             problems.append(f"{network.name}: made from other {network.model_id} weights")
-        elif entry.get("exporter_sha256") != exporter_sha256():
+        elif entry.get("exporter_sha256") != exporter:
             problems.append(f"{network.name}: made by another version of static_site/export.py")
         elif hashlib.sha256(path.read_bytes()).hexdigest() != entry["sha256"]:
             problems.append(f"{network.name}: the file does not match the manifest")
-    for model_id in dict.fromkeys(n.model_id for n in NETWORKS):
-        entry = json.loads(manifest_path.read_text()).get("weights", {}).get(model_id)
+    for model_id in MODELS:
+        entry = manifest.get("weights", {}).get(model_id)
         path = manifest_path.parent / f"{model_id}.bin"
         if entry is None or not path.exists() or hashlib.sha256(path.read_bytes()).hexdigest() != entry["sha256"]:
             problems.append(f"{model_id}.bin: missing, or not the file the manifest names")
@@ -421,7 +423,7 @@ def main(argv: list[str] | None = None) -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--if-stale", action="store_true", help="do nothing when every export is current")
     parser.add_argument("--count", type=int, default=2000, help="test digits the agreement is measured on")
-    parser.add_argument("--model", action="append", choices=list(dict.fromkeys(n.model_id for n in NETWORKS)),
+    parser.add_argument("--model", action="append", choices=MODELS,
                         help="only this model's networks (repeatable); the manifest keeps the others' entries")
     args = parser.parse_args(argv)
     if args.if_stale and not stale():

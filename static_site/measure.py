@@ -15,7 +15,8 @@ import time
 
 import numpy as np
 
-from datasets.pairs import EVALUATION_SEED, draw_pairs, overlay
+from datasets.pairs import evaluation_pairs, overlay
+from model.multimnist import longest
 from model.registry import card
 from model.spec import ROUTING_ITERATIONS
 from static_site.export import EXPORTS, NETWORKS, exporter_sha256, stale
@@ -31,13 +32,8 @@ def test_examples(model_id: str, images: np.ndarray, labels: np.ndarray) -> tupl
     pair per test digit with the evaluation's seed."""
     if card(model_id).test_unit != "pairs":
         return (images.astype(np.float32) / 255.0)[..., None], labels[:, None]
-    x, y = overlay(images, labels, *draw_pairs(labels, np.random.default_rng(EVALUATION_SEED), shuffle=False))
+    x, y = overlay(images, labels, *evaluation_pairs(labels))
     return x, y["labels"]
-
-
-def answers(scores: np.ndarray, count: int) -> np.ndarray:
-    """The `count` highest-scoring digits of each row, in increasing order (a pair in any order)."""
-    return np.sort(np.argsort(-scores, axis=1)[:, :count], axis=1)
 
 
 def measure(network, model, x: np.ndarray, truth: np.ndarray) -> dict:
@@ -52,7 +48,7 @@ def measure(network, model, x: np.ndarray, truth: np.ndarray) -> dict:
         keras.append(np.asarray(served[output]))
     exported, keras = np.concatenate(exported), np.concatenate(keras)
     count = truth.shape[1]
-    mine, theirs = answers(exported, count), answers(keras, count)
+    mine, theirs = longest(exported, count), longest(keras, count)
     truth = np.sort(truth, axis=1)
     return {"examples": len(x), "output": output, "accuracy": float((mine == truth).all(1).mean()),
             "keras_accuracy": float((theirs == truth).all(1).mean()),

@@ -15,6 +15,7 @@ import time
 import numpy as np
 
 from model.forward import compiled_forward
+from model.multimnist import longest
 from model.registry import card
 from model.routing_share import coupling_shares
 from model.spec import ROUTING_ITERATIONS
@@ -47,8 +48,8 @@ def routing_report(model, images: np.ndarray, labels: np.ndarray, batches_of) ->
         digits = true_digits(y)
         to_true += np.take_along_axis(shares, digits[:, None, :], axis=-1).sum(-1).sum(0)
         moved += np.abs(coupling - 1.0 / coupling.shape[-1]).mean(axis=(2, 3)).sum(0)
-        longest = np.sort(np.argsort(-out["routing_lengths"], axis=-1)[..., :digits.shape[1]], axis=-1)
-        right += (longest == np.sort(digits, axis=-1)[:, None, :]).all(-1).sum(0)
+        answer = longest(out["routing_lengths"], digits.shape[1])
+        right += (answer == np.sort(digits, axis=-1)[:, None, :]).all(-1).sum(0)
         count += len(x)
     return {"examples": count, "true_digits": digits.shape[1], "uniform": digits.shape[1] / coupling.shape[-1],
             "share_to_true": (to_true / count).tolist(), "mean_shift": (moved / count).tolist(),

@@ -1,19 +1,11 @@
 """`python -m static_site.measure` on a small test set: each exported classifier against Keras,
 the table a study's (the checkpoints' sha256, the command), the pairs made as the evaluation makes
-them."""
+them. How answers are read (model.multimnist.longest) is tested in test_multimnist.py."""
 from __future__ import annotations
 
 import json
 
-import numpy as np
-
 from static_site import measure
-
-
-def test_answers_are_the_top_digits_in_order():
-    scores = np.array([[0.1, 0.9, 0.3, 0.8], [0.7, 0.1, 0.2, 0.0]])
-    assert measure.answers(scores, 1).tolist() == [[1], [0]]
-    assert measure.answers(scores, 2).tolist() == [[1, 3], [0, 2]]
 
 
 def test_the_exports_measured_against_keras(static_site, tiny_mnist, tmp_path):

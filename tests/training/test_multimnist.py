@@ -8,9 +8,9 @@ import pytest
 from keras import ops
 from numpy.lib.stride_tricks import sliding_window_view
 
-from datasets.pairs import compose, draw_pairs, overlay
+from datasets.pairs import compose, draw_pairs, evaluation_pairs, overlay
 from model.losses import margin_loss
-from model.multimnist import MultiCapsNet, build_multimnist, same_pair
+from model.multimnist import MultiCapsNet, build_multimnist, longest, same_pair
 from model.registry import card
 from model.spec import PAIR_SHAPE as CANVAS_SHAPE
 from support.digits import gallery
@@ -121,6 +121,10 @@ def test_evaluation_pairs_are_fixed():
         x_again, labels_again = whole(again)
         np.testing.assert_array_equal(x_again, x)
         np.testing.assert_array_equal(labels_again, pair_labels)
+    # ... and the pairs the export and its measurement make in one go (static_site/)
+    x_once, y_once = overlay(images, labels, *evaluation_pairs(labels))
+    np.testing.assert_array_equal(x_once, x)
+    np.testing.assert_array_equal(y_once["labels"], pair_labels)
 
 
 # ---------------------------------------------------------------- loss and accuracy
@@ -140,6 +144,14 @@ def test_same_pair():
     predicted = np.array([[3, 7], [7, 3], [3, 7], [1, 2]])
     labels = np.array([[3, 7], [3, 7], [3, 8], [2, 9]])
     np.testing.assert_array_equal(ops.convert_to_numpy(same_pair(predicted, labels)), [True, True, False, False])
+
+
+def test_longest_is_the_answer_in_increasing_order():
+    scores = np.array([[0.1, 0.9, 0.3, 0.8], [0.7, 0.2, 0.6, 0.1]])
+    np.testing.assert_array_equal(longest(scores, 2), [[1, 3], [0, 2]])
+    np.testing.assert_array_equal(longest(scores, 1), [[1], [0]])
+    # along the last axis, per routing iteration too
+    np.testing.assert_array_equal(longest(scores[:, None], 2)[:, 0], [[1, 3], [0, 2]])
 
 
 class ConstantPair(keras.Model):

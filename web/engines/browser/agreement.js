@@ -3,6 +3,7 @@
 // graph's votes and routing, the committed PCA axes, and the gradient graph's saliency and W_i.
 import { run } from './runtime.js';
 import { aborted, geometry, get } from './common.js';
+import { argmax } from '../../lib/bars.js';
 import {
   agreement, evidence, project, spreadOverFields,
 } from './measures.js';
@@ -89,7 +90,7 @@ export async function capsuleMath(pixels, capsule, digit, iterations, signal) {
     };
   });
   const lengths = Array.from({ length: digits }, (_, j) => norm(d.caps[iterations - 1], j * dim, dim));
-  const answer = lengths.indexOf(Math.max(...lengths));
+  const answer = argmax(lengths);
   const { m_plus: mPlus, m_minus: mMinus, lambda } = d.info.margin_loss;
   const present = lengths.map((_, j) => (j === answer ? 1 : 0));
   const perDigit = lengths.map((l, j) => present[j] * Math.max(mPlus - l, 0) ** 2

@@ -1,6 +1,7 @@
 // The in-page engine's answers, in the shapes the server's API answers (app/http/payloads.py;
 // docs/api.md): small arrays as nested lists, large ones as quantised arrays (already inflated,
 // as engines/server.js hands them over), the primary capsules in the model's order.
+import { argmax } from '../../lib/bars.js';
 
 /** A flat array -> nested lists of `shape`. */
 export function nested(data, shape) {
@@ -54,19 +55,16 @@ export function norms(data, dim) {
   return out;
 }
 
-export function argmax(values) {
-  let best = 0;
-  for (let i = 1; i < values.length; i += 1) if (values[i] > values[best]) best = i;
-  return best;
-}
-
-/** The digit capsules after `iterations` of the stages graph's 10: {vectors (digits x dim), lengths}. */
-export function digitCapsAt(outputs, iterations) {
-  const [, , digits, dim] = outputs.routing_digit_caps.dims;
-  const k = iterations - 1;
-  const vectors = outputs.routing_digit_caps.data.subarray(k * digits * dim, (k + 1) * digits * dim);
-  const lengths = outputs.routing_lengths.data.subarray(k * digits, (k + 1) * digits);
-  return { vectors, lengths, digits, dim };
+/** Image n's (lengths, capsules) after k routing iterations of the stages graph's outputs. */
+export function answerAt(outputs, n, k) {
+  const [, iterations, digits, dim] = outputs.routing_digit_caps.dims;
+  const at = (n * iterations + k - 1) * digits;
+  return {
+    lengths: outputs.routing_lengths.data.subarray(at, at + digits),
+    capsules: outputs.routing_digit_caps.data.subarray(at * dim, (at + digits) * dim),
+    digits,
+    dim,
+  };
 }
 
 /** The stages graph's outputs (batch of one) -> /api/analyze's answer, routing cut at `iterations`. */
@@ -77,7 +75,7 @@ export function analysisAnswer(input, side, outputs, iterations, reconstruction,
   const conv1 = outputs.conv1.dims.slice(1);
   const coupling = outputs.routing_coupling;
   const [, , capsules, digits] = coupling.dims;
-  const caps = digitCapsAt(outputs, iterations);
+  const caps = answerAt(outputs, 0, iterations);
   const prediction = argmax(caps.lengths);
   return {
     input: nested(input, [side, side]),
@@ -93,7 +91,7 @@ export function analysisAnswer(input, side, outputs, iterations, reconstruction,
         lengths: Array.from(rows(outputs.routing_lengths.data, outputs.routing_lengths.dims.slice(1), k, k + 1)),
       })),
     },
-    digit_caps: { vectors: nested(caps.vectors, [caps.digits, caps.dim]), lengths: Array.from(caps.lengths) },
+    digit_caps: { vectors: nested(caps.capsules, [caps.digits, caps.dim]), lengths: Array.from(caps.lengths) },
     prediction,
     reconstruction: nested(reconstruction, [side, side]),
   };

@@ -2,8 +2,9 @@
 // (transforms.js, checked against datasets/transforms.py), then both networks on it, as
 // POST /api/compare and POST /api/transform-sweep answer: one batch per network for a sweep.
 import { run } from './runtime.js';
-import { answerAt, geometry } from './common.js';
-import { argmax, nested } from './answers.js';
+import { geometry } from './common.js';
+import { answerAt, nested } from './answers.js';
+import { argmax } from '../../lib/bars.js';
 import { applyTransform } from './transforms.js';
 
 /** Both networks on n images of side x side (flat, one after another): per image the CapsNet's

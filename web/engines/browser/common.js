@@ -1,6 +1,6 @@
 // What every part of the in-page engine needs: the static answers the site builder wrote (the
 // model's description, the committed tables), the network's geometry from them, an input made
-// as the server makes it, a decoder run, and the model's own answer at k routing iterations.
+// as the server makes it, and a decoder run.
 import { pageConfig } from '../../lib/page-config.js';
 import { run } from './runtime.js';
 import { imageToInput } from './upload/preprocess.js';
@@ -61,16 +61,4 @@ export async function decode(network, digits, vectors, dim) {
     digits: [Int32Array.from(digits), [digits.length]],
   }, ['images']);
   return out.images;
-}
-
-/** Image n's (lengths, capsules) after k routing iterations of the stages graph's outputs. */
-export function answerAt(outputs, n, k) {
-  const [, iterations, digits, dim] = outputs.routing_digit_caps.dims;
-  const at = (n * iterations + k - 1) * digits;
-  return {
-    lengths: outputs.routing_lengths.data.subarray(at, at + digits),
-    capsules: outputs.routing_digit_caps.data.subarray(at * dim, (at + digits) * dim),
-    digits,
-    dim,
-  };
 }

@@ -2,23 +2,25 @@
 // networks exported by static_site/export.py (ONNX Runtime Web, runtime.js), in the same shapes
 // as the server's API (answers.js), so that every view works unchanged. The committed tables and
 // the model's description are static files the site builder wrote from the server's own answers.
+import { pageConfig } from '../../lib/page-config.js';
 import { run, session } from './runtime.js';
 import {
   aborted, decode, geometry, inputOf,
 } from './common.js';
 import {
-  analysisAnswer, argmax, digitCapsAt, nested, quantize,
+  analysisAnswer, answerAt, nested, quantize,
 } from './answers.js';
+import { argmax } from '../../lib/bars.js';
 
 export { get } from './common.js';
 export { compare, transformSweep } from './claims.js';
 export { votes, capsuleMath } from './agreement.js';
 export { multiAnalyze, multiReconstruct } from './pairs.js';
 
-// The analyses' networks start loading with the page (the others when first used), so that the
-// first prediction waits for no request it could have made earlier.
-session('capsnet').catch(() => {});
-session('capsnet-decoder').catch(() => {});
+// The first analysis's networks (static_site/build.py's FIRST, preloaded by the page) start
+// loading with the page, the others when first used, so that the first prediction waits for no
+// request it could have made earlier.
+for (const name of pageConfig.first) session(name).catch(() => {});
 
 const STAGES = ['conv1', 'primary_caps_pre_squash', 'primary_caps', 'primary_caps_lengths', 'routing_coupling',
   'routing_digit_caps', 'routing_lengths'];
@@ -28,10 +30,10 @@ export async function analyze(source, iterations, signal) {
   const input = await inputOf(source);
   aborted(signal);
   const outputs = await run('capsnet', { images: [input, [1, side, side, 1]] }, STAGES);
-  const caps = digitCapsAt(outputs, iterations);
+  const caps = answerAt(outputs, 0, iterations);
   const prediction = argmax(caps.lengths);
   const image = await decode('capsnet-decoder', [prediction],
-    caps.vectors.subarray(prediction * caps.dim, (prediction + 1) * caps.dim), caps.dim);
+    caps.capsules.subarray(prediction * caps.dim, (prediction + 1) * caps.dim), caps.dim);
   aborted(signal);
   return analysisAnswer(input, side, outputs, iterations, image.data, grid);
 }

@@ -4,9 +4,9 @@
 // two-digit network's stages and decoder; where routing moved the votes (model/routing_share.py).
 import { run } from './runtime.js';
 import {
-  aborted, answerAt, decode, get, geometry, inputOf,
+  aborted, decode, get, geometry, inputOf,
 } from './common.js';
-import { nested, quantize } from './answers.js';
+import { answerAt, nested, quantize } from './answers.js';
 import { couplingShares, positionShares } from './measures.js';
 import { PAIR_BOX } from './upload/constants.js';
 

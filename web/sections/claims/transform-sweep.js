@@ -2,6 +2,7 @@
 // chart what both networks answer: POST /api/transform-sweep.
 import * as api from '../../engine.js';
 import { renderGray, fmt } from '../../lib/heatmap.js';
+import { argmax } from '../../lib/bars.js';
 import {
   COLORS, DIGIT_COLORS, ramp, prepare, axes, series, markX, niceTicks, redrawOnResize,
 } from '../../lib/chart.js';
@@ -26,8 +27,6 @@ function pearson(xs, ys) {
   }
   return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : 0;
 }
-
-const argmax = (values) => values.indexOf(Math.max(...values));
 
 export class TransformSweepView {
   /**
